@@ -1,0 +1,50 @@
+# Every target creates .venv and fetches what it needs, so each works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HELM3 := .tools/helm3/helm
+HELM4 := .tools/helm4/helm
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: all demo test lint typecheck unit tools bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+$(HELM3) $(HELM4) &: tools/fetch_helm.py
+	$(PYTHON) tools/fetch_helm.py
+
+tools: $(HELM3) $(HELM4)
+
+demo: $(STAMP) tools
+	@echo "== consul-inject demo (the seed's static-server and static-client) =="
+	$(BIN)/consul-inject demo
+	@echo "== Helm 3: helm template with --post-renderer consul-inject =="
+	$(HELM3) template web examples/multiport-web --namespace apps \
+	  --post-renderer $(BIN)/consul-inject --post-renderer-args=--namespace=apps
+	@echo "== Helm 4: the consul-inject postrenderer/v1 plugin =="
+	HELM_PLUGINS=$(CURDIR)/plugin $(HELM4) template client examples/static-client \
+	  --namespace apps --post-renderer consul-inject --post-renderer-args=--namespace=apps
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) tools
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP) tools
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

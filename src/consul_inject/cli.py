@@ -1,0 +1,247 @@
+"""Command line: `main(argv) -> int`, one function per subcommand, no injection logic here.
+
+Exit codes: 0 done, 1 bad input or values (message on stderr, nothing on stdout), 2 usage,
+3 internal error (short message; the traceback goes to the log file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, values
+from consul_inject import settings as settings_mod
+from consul_inject.errors import InputError
+
+PROG = "consul-inject"
+SUBCOMMANDS = ("inject", "demo")
+
+DESCRIPTION = f"""\
+Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
+v{CONSUL_K8S_VERSION} connect-inject webhook would add them to the pods.
+
+Without a subcommand it is a Helm post-renderer: manifests on stdin, manifests on stdout.
+  Helm 3: helm install web ./chart --post-renderer consul-inject \\
+              --post-renderer-args=--namespace=apps
+  Helm 4: HELM_PLUGINS=<repo>/plugin helm install web ./chart --post-renderer consul-inject \\
+              --post-renderer-args=--namespace=apps
+
+Settings come from the Consul chart values you install Consul with (-f, --set; Helm's syntax
+and precedence), with the chart's defaults, except that connectInject.enabled defaults to true.
+Only pod templates that opt in with consul.hashicorp.com/connect-inject: "true" are injected
+unless connectInject.default=true.
+"""
+
+EPILOG = """\
+examples:
+  helm template web ./chart | consul-inject -n apps
+  consul-inject inject deploy.yaml --set connectInject.default=true -o injected.yaml
+  consul-inject -f consul-values.yaml --set 'connectInject.k8sDenyNamespaces={legacy}'
+
+The report (one line per workload) goes to stderr. Helm 4 discards a post-renderer's stderr, so
+under Helm 4 errors are also written to the terminal and to the log file
+($CONSUL_INJECT_LOG, default ~/.local/state/consul-inject/last-run.log).
+"""
+
+
+def _add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", "--namespace", default=None, metavar="NS",
+                        help="namespace of resources that have no metadata.namespace "
+                        "(Helm passes none: give the release namespace; default: default)")
+    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE",
+                        help="Consul chart values file; repeatable, later files win")
+    parser.add_argument("--set", action="append", default=[], metavar="K=V",
+                        help="chart value in Helm syntax, e.g. connectInject.default=true or "
+                        "'connectInject.k8sAllowNamespaces={apps,web}'")
+    parser.add_argument("--set-string", action="append", default=[], metavar="K=V",
+                        help="like --set, but every value stays a string")
+    parser.add_argument("--release", default="consul", metavar="NAME",
+                        help="release name Consul was installed as; names the ACL auth method "
+                        "<fullname>-k8s-auth-method unless global.name is set (default: consul)")
+    parser.add_argument("--consul-ca-file", metavar="PEM",
+                        help="Consul CA certificate, required with global.tls.enabled (the init "
+                        "script embeds it)")
+    parser.add_argument("--consul-dns-ip", metavar="IP",
+                        help="ClusterIP of the Consul DNS Service, required when DNS redirection "
+                        "is on (dns.enableRedirection or the consul-dns annotation)")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors")
+    parser.add_argument("--report", choices=("text", "json", "none"), default="text",
+                        help="report format on stderr (default: text)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=f"{PROG} {__version__} (consul-k8s {CONSUL_K8S_VERSION})")
+    _add_render_options(parser)
+    return parser
+
+
+def _inject_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} inject", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Inject the manifests in FILE (or stdin for -) and write them to stdout or -o.",
+        epilog=EPILOG)
+    parser.add_argument("paths", nargs="*", default=["-"], metavar="FILE",
+                        help="manifest files, - for stdin (default: -)")
+    parser.add_argument("-o", "--output-file", metavar="FILE",
+                        help="write here instead of stdout (written only when all input is good)")
+    _add_render_options(parser)
+    return parser
+
+
+def _log_path() -> Path:
+    explicit = os.environ.get("CONSUL_INJECT_LOG")
+    if explicit:
+        return Path(explicit)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "consul-inject" / "last-run.log"
+
+
+def _under_helm4() -> bool:
+    return bool(os.environ.get("HELM_PLUGIN_NAME"))
+
+
+def _log(text: str) -> None:
+    try:
+        path = _log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _tell_user(text: str) -> None:
+    """Errors reach stderr; under Helm 4 (which drops stderr) also the terminal and the log."""
+    sys.stderr.write(text)
+    if _under_helm4():
+        try:
+            with open("/dev/tty", "w", encoding="utf-8") as tty:
+                tty.write(text)
+        except OSError:
+            pass
+
+
+def _settings(args: argparse.Namespace) -> settings_mod.Settings:
+    merged = values.resolve(args.values, args.set, args.set_string)
+    ca_text = None
+    if args.consul_ca_file:
+        try:
+            ca_text = Path(args.consul_ca_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"{args.consul_ca_file}: cannot read CA file: {err}") from None
+    return settings_mod.from_values(merged, release=args.release, ca_cert=ca_text,
+                                    dns_ip=args.consul_dns_ip, environ=os.environ)
+
+
+def _render(args: argparse.Namespace, data: bytes, source: str) -> tuple[int, str]:
+    """Run the pipeline; returns (exit code, output) and writes the report."""
+    settings = _settings(args)
+    options = pipeline.Options(namespace=args.namespace or "default", source=source)
+    result = pipeline.run(data, settings, options)
+    report = result.report
+    if args.strict and report.warnings and not report.errors:
+        report.errors.extend(f"--strict: {w}" for w in report.warnings)
+    if report.errors:
+        message = "".join(f"{PROG}: error: {e}\n" for e in report.errors)
+        _tell_user(message)
+        _log(message)
+        return 1, ""
+    rendered = {"text": report.text(), "json": report.as_json(), "none": ""}[args.report]
+    sys.stderr.write(rendered)
+    if _under_helm4():
+        _log(report.text())
+    return 0, result.output
+
+
+def _write(output: str) -> None:
+    sys.stdout.buffer.write(output.encode("utf-8"))
+    sys.stdout.flush()
+
+
+def cmd_postrender(args: argparse.Namespace) -> int:
+    code, output = _render(args, sys.stdin.buffer.read(), "<stdin>")
+    if code == 0:
+        _write(output)
+    return code
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def cmd_inject(args: argparse.Namespace) -> int:
+    outputs: list[str] = []
+    for path in args.paths:
+        code, output = _render(args, _read(path), "<stdin>" if path == "-" else path)
+        if code:
+            return code
+        if outputs and outputs[-1] and not outputs[-1].endswith("\n"):
+            outputs.append("\n")
+        if outputs and output and not output.lstrip().startswith("---"):
+            output = "---\n" + output
+        outputs.append(output)
+    text = "".join(outputs)
+    if args.output_file:
+        target = Path(args.output_file)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"{target}: cannot write: {err.strerror}") from None
+    else:
+        _write(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    sample = resources.files("consul_inject").joinpath("demo.yaml").read_bytes()
+    sys.stderr.write("# consul-inject demo: the seed's static-server and static-client, injected "
+                     "with the chart defaults\n")
+    code, output = _render(args, sample, "demo.yaml")
+    if code == 0:
+        _write(output)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            name, rest = args_list[0], args_list[1:]
+            if name == "inject":
+                return cmd_inject(_inject_parser().parse_args(rest))
+            demo = argparse.ArgumentParser(prog=f"{PROG} demo",
+                                           description="Inject the bundled seed examples.")
+            _add_render_options(demo)
+            return cmd_demo(demo.parse_args(rest))
+        return cmd_postrender(_parser().parse_args(args_list))
+    except InputError as err:
+        message = f"{PROG}: error: {err}\n"
+        _tell_user(message)
+        _log(message)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
+        _log(traceback.format_exc())
+        _tell_user(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+                   f"(details in {_log_path()}); please report it\n")
+        return 3

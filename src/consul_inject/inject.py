@@ -1,0 +1,209 @@
+"""Mutate one pod template as the consul-k8s v0.49.8 webhook mutates a pod (spec section 3.1).
+
+Pure: takes the template as parsed, returns a new one plus warnings; never touches I/O or YAML.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from consul_inject import annotations as ann
+from consul_inject import containers as c
+from consul_inject import podconfig
+from consul_inject import upstreams as ups
+from consul_inject.errors import AnnotationError
+from consul_inject.settings import Settings
+
+_PROBE_BASES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
+
+
+@dataclass
+class Injection:
+    template: dict[str, Any]
+    services: tuple[str, ...]
+    upstreams: tuple[ups.Upstream, ...]
+    warnings: list[str] = field(default_factory=list)
+
+
+def go_json(data: Any) -> str:
+    """Compact JSON the way Go's encoding/json writes it (HTML characters escaped)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _original_pod(template: Mapping[str, Any]) -> str:
+    return go_json({"metadata": template.get("metadata") or {},
+                    "spec": template.get("spec") or {}, "status": {}})
+
+
+def _default_service_port(spec: Mapping[str, Any]) -> str | None:
+    first = (spec.get("containers") or [{}])[0]
+    ports = first.get("ports") or []
+    if not ports:
+        return None
+    return str(ports[0].get("name") or ports[0].get("containerPort"))
+
+
+def _check_envoy_uid(settings: Settings, pod: podconfig.PodConfig, spec: Mapping[str, Any]) -> None:
+    if not c.envoy_security_context(settings, pod):
+        return
+    if (spec.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
+        raise AnnotationError("spec.securityContext.runAsUser",
+                              f"pod security context cannot have the same uid as envoy: {c.ENVOY_UID}",
+                              "run the pod as another user")
+    for container in spec.get("containers") or []:
+        if container.get("image") == settings.image_envoy:
+            continue
+        if (container.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
+            raise AnnotationError(
+                f'container "{container.get("name")}" securityContext.runAsUser',
+                f"is {c.ENVOY_UID}, the uid Envoy runs as, which is not allowed",
+                "run the container as another user")
+
+
+def _check_multiport(pod: podconfig.PodConfig) -> None:
+    fix = {"transparent proxy": f'set {ann.TPROXY}: "false" on the pod template (transparent '
+                                "proxy is on by default)",
+           "metrics": f'set {ann.ENABLE_METRICS}: "false"',
+           "metrics merging": f'set {ann.ENABLE_METRICS_MERGING}: "false"'}
+    for what, on in (("transparent proxy", pod.tproxy), ("metrics", pod.metrics),
+                     ("metrics merging", pod.metrics and pod.merged_metrics)):
+        if on:
+            raise AnnotationError(ann.SERVICE, f"multi port services are not compatible with "
+                                  f"{what}", fix[what])
+
+
+def _token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The app containers' ServiceAccount token mount; the last container's wins, as in consul-k8s."""
+    found = None
+    for container in spec.get("containers") or []:
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("mountPath") == c.SA_TOKEN_DIR:
+                found = mount
+    return found
+
+
+def _rewrite_probes(spec: dict[str, Any]) -> list[int]:
+    """Point HTTP probes at Envoy's expose listeners; returns the new ports (for CNI config)."""
+    ports: list[int] = []
+    for i, container in enumerate(spec.get("containers") or []):
+        if container.get("name") == c.ENVOY:
+            continue
+        for probe_key, base in _PROBE_BASES:
+            probe = container.get(probe_key)
+            if isinstance(probe, dict) and isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"]["port"] = base + i
+                ports.append(base + i)
+    return ports
+
+
+def _redirect_config(settings: Settings, pod: podconfig.PodConfig, probe_ports: list[int]) -> str:
+    inbound = [pod.scrape_port] if pod.metrics else []
+    if pod.health_check:
+        inbound.append("21000")
+    inbound += [str(p) for p in probe_ports] + list(pod.exclude_inbound)
+    return go_json({
+        "ConsulDNSIP": pod.consul_dns_ip,
+        "ProxyUserID": str(c.ENVOY_UID),
+        "ProxyInboundPort": 20000,
+        "ProxyOutboundPort": 15001,
+        "ExcludeInboundPorts": inbound or None,
+        "ExcludeOutboundPorts": list(pod.exclude_outbound) or None,
+        "ExcludeOutboundCIDRs": list(pod.exclude_cidrs) or None,
+        "ExcludeUIDs": [*pod.exclude_uids, str(c.INIT_UID)],
+        "NetNS": "",
+    })
+
+
+def inject(
+    settings: Settings,
+    template: Mapping[str, Any],
+    namespace: str,
+    namespace_labels: Mapping[str, str],
+    sa_secrets: Mapping[str, str] | None = None,
+) -> Injection:
+    """Return the injected copy of `template` (a pod template or a Pod's metadata+spec).
+
+    `sa_secrets` maps a ServiceAccount name to its token Secret, for multi-port pods with ACLs.
+    """
+    original = _original_pod(template)
+    out = copy.deepcopy(dict(template))
+    meta: dict[str, Any] = out.setdefault("metadata", {}) or {}
+    out["metadata"] = meta
+    spec: dict[str, Any] = out.setdefault("spec", {}) or {}
+    out["spec"] = spec
+    annotations: dict[str, Any] = meta.get("annotations") or {}
+    meta["annotations"] = annotations
+
+    pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
+    warnings: list[str] = []
+    if pod.multiport:
+        _check_multiport(pod)
+    _check_envoy_uid(settings, pod, spec)
+    token_mount = _token_mount(spec)
+    if settings.acls and token_mount is None and spec.get("automountServiceAccountToken") is False:
+        raise AnnotationError(
+            "spec.automountServiceAccountToken",
+            "is false, so the init container has no ServiceAccount token for the ACL login",
+            "remove automountServiceAccountToken: false, or mount the token at "
+            f"{c.SA_TOKEN_DIR} in an app container")
+
+    if ann.SERVICE_PORT not in annotations and (port := _default_service_port(spec)) is not None:
+        annotations[ann.SERVICE_PORT] = port
+    annotations[ann.ORIGINAL_POD] = original
+
+    volumes = spec.setdefault("volumes", []) or []
+    spec["volumes"] = volumes
+    volumes.append({"name": c.DATA_VOLUME, "emptyDir": {}})
+    app_names = [x.get("name") for x in spec.get("containers") or []]
+    for name in pod.mount_volume_containers:
+        if name not in app_names:
+            warnings.append(f'{ann.MOUNT_VOLUME}: no container named "{name}"; ignored')
+    for container in spec.get("containers") or []:
+        if container.get("name") in pod.mount_volume_containers:
+            container.setdefault("volumeMounts", []).append(c.data_mount())
+    volumes.extend(copy.deepcopy(list(pod.user_volumes)))
+
+    env = ups.env_vars(list(pod.upstreams), spec)
+    if env:
+        for key in ("initContainers", "containers"):
+            for container in spec.get(key) or []:
+                container["env"] = [*(container.get("env") or []), *copy.deepcopy(env)]
+
+    init_containers = spec.get("initContainers") or []
+    spec["initContainers"] = init_containers
+    init_containers.append(c.copy_consul_bin(settings))
+    containers = spec.setdefault("containers", [])
+    services = pod.services if pod.multiport else (pod.service_name,)
+    for i, service in enumerate(services):
+        if settings.acls and c.uses_own_token(pod, service):
+            secret = (sa_secrets or {}).get(service, service)
+            volumes.append({"name": f"{service}-service-account", "secret": {"secretName": secret}})
+        init_containers.append(c.connect_init(settings, pod, i, service, token_mount))
+        containers.append(c.envoy_sidecar(settings, pod, i, service))
+    if pod.merged_metrics:
+        containers.append(c.consul_sidecar(settings, pod))
+
+    annotations[ann.INJECT_STATUS] = ann.INJECTED
+    if pod.tproxy:
+        annotations[ann.TPROXY_STATUS] = "enabled"
+    if pod.metrics:
+        annotations["prometheus.io/scrape"] = "true"
+        annotations["prometheus.io/port"] = pod.scrape_port
+        annotations["prometheus.io/path"] = pod.scrape_path
+    labels = meta.get("labels") or {}
+    meta["labels"] = labels
+    labels[ann.LABEL_INJECT_STATUS] = ann.INJECTED
+    labels[ann.LABEL_MANAGED_BY] = ann.MANAGED_BY_VALUE
+    if pod.consul_namespace:
+        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
+    probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
+    if pod.tproxy and settings.cni:
+        annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
+    return Injection(out, services if pod.multiport else tuple(s for s in services if s),
+                     pod.upstreams, warnings)

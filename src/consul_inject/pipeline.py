@@ -1,0 +1,226 @@
+"""bytes -> documents -> (decide -> inject) per pod template -> documents -> bytes, with a report.
+
+A document that is not injected is never re-serialised: its original text goes out as it came in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from consul_inject import annotations as ann
+from consul_inject import stream, workloads, yamlcodec
+from consul_inject.decide import decide
+from consul_inject.errors import AnnotationError, InputError
+from consul_inject.inject import inject
+from consul_inject.report import Entry, Report
+from consul_inject.settings import Settings
+from consul_inject.workloads import Ref
+
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
+
+
+@dataclass(frozen=True)
+class Options:
+    namespace: str = "default"
+    source: str = "<stdin>"
+
+
+@dataclass
+class Result:
+    output: str
+    report: Report
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.errors
+
+
+@dataclass
+class _Doc:
+    segment: stream.Segment
+    data: Any = None
+    parsed: bool = False
+
+
+def _where(doc: _Doc, options: Options) -> str:
+    template = doc.segment.template()
+    if template is None and isinstance(doc.data, dict):
+        meta = doc.data.get("metadata")
+        if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
+            name = meta["annotations"].get(HELM4_FILENAME)
+            template = name if isinstance(name, str) else None
+    return template or f"{options.source}:{doc.segment.line}"
+
+
+def _parse(doc: _Doc, options: Options) -> None:
+    text = doc.segment.text
+    if doc.segment.line == 1 and text.startswith(stream.BOM):
+        text = text[1:]
+    try:
+        doc.data = yamlcodec.load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = doc.segment.line + (mark.line if mark else 0)
+        col = (mark.column + 1) if mark else 1
+        template = doc.segment.template()
+        where = f"{options.source}:{line}:{col}" + (f" ({template})" if template else "")
+        problem = " ".join(x for x in (err.context, err.problem) if x)
+        raise InputError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as err:
+        raise InputError(f"{options.source}:{doc.segment.line}: invalid YAML: {err}") from None
+    except InputError as err:
+        raise InputError(f"{options.source}:{doc.segment.line}: {err}") from None
+    doc.parsed = True
+
+
+def _resources(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, dict):
+        yield data
+        if workloads.is_list(data):
+            for _, item in workloads.list_items(data):
+                if isinstance(item, dict):
+                    yield item
+
+
+def _context(docs: list[_Doc], options: Options) -> tuple[dict[str, dict[str, str]],
+                                                            dict[str, str]]:
+    """Namespace labels and ServiceAccount token Secrets found in the stream."""
+    ns_labels: dict[str, dict[str, str]] = {}
+    sa_secrets: dict[str, str] = {}
+    for doc in docs:
+        for res in _resources(doc.data):
+            kind, meta = res.get("kind"), res.get("metadata")
+            if not isinstance(meta, dict) or workloads.api_group(res.get("apiVersion")) != "":
+                continue
+            if kind == "Namespace" and isinstance(meta.get("name"), str):
+                labels = meta.get("labels") or {}
+                ns_labels[meta["name"]] = {str(k): str(v) for k, v in labels.items()}
+            elif kind == "ServiceAccount" and isinstance(meta.get("name"), str):
+                secrets = res.get("secrets") or []
+                if secrets and isinstance(secrets[0], dict) and secrets[0].get("name"):
+                    ns = meta.get("namespace") or options.namespace
+                    sa_secrets[f"{ns}/{meta['name']}"] = str(secrets[0]["name"])
+    return ns_labels, sa_secrets
+
+
+class _Run:
+    def __init__(self, settings: Settings, options: Options) -> None:
+        self.settings = settings
+        self.options = options
+        self.report = Report()
+        self.ns_labels: dict[str, dict[str, str]] = {}
+        self.sa_secrets: dict[str, str] = {}
+
+    def workload(self, res: dict[str, Any], where: str) -> bool:
+        """Inject `res` in place if it is a workload the webhook would mutate; True if changed."""
+        path = workloads.template_path(res)
+        if path is None:
+            return False
+        ref = workloads.ref_of(res, self.options.namespace)
+        template = workloads.get_template(res, path)
+        if template is None:
+            self.report.warn(where, ref, "has no pod template; passed through")
+            return False
+        meta = template.get("metadata") or {}
+        try:
+            decision = decide(self.settings, meta, ref.namespace,
+                              self.ns_labels.get(ref.namespace, {}))
+            if not decision.inject:
+                self._explain_skip(res, path, ref, where)
+                self.report.entries.append(Entry(ref, where, "skipped", decision.reason))
+                return False
+            secrets = {k.split("/", 1)[1]: v for k, v in self.sa_secrets.items()
+                       if k.startswith(ref.namespace + "/")}
+            result = inject(self.settings, template, ref.namespace,
+                            self.ns_labels.get(ref.namespace, {}), secrets)
+        except AnnotationError as err:
+            self.report.errors.append(f"{where}: {ref}: {err.text()}")
+            return False
+        workloads.set_template(res, path, result.template)
+        for warning in result.warnings:
+            self.report.warn(where, ref, warning)
+        self._warn_injected(res, result.template, ref, where)
+        self.report.entries.append(Entry(ref, where, "injected", decision.reason, result.services,
+                                         tuple(u.raw.strip() for u in result.upstreams)))
+        return True
+
+    def _explain_skip(self, res: dict[str, Any], path: tuple[str, ...], ref: Ref,
+                      where: str) -> None:
+        if not path:
+            return
+        outer = (res.get("metadata") or {}).get("annotations") or {}
+        inner = ((workloads.get_template(res, path) or {}).get("metadata") or {}).get(
+            "annotations") or {}
+        if ann.INJECT in outer and ann.INJECT not in inner:
+            self.report.warn(where, ref, f"{ann.INJECT} is set on the {ref.kind}'s own metadata, "
+                             "which the injector never reads; move it to "
+                             f"{'.'.join(path)}.metadata.annotations")
+
+    def _warn_injected(self, res: dict[str, Any], template: dict[str, Any], ref: Ref,
+                       where: str) -> None:
+        spec = template.get("spec") or {}
+        meta = template.get("metadata") or {}
+        if spec.get("hostNetwork") is True:
+            self.report.warn(where, ref, "uses hostNetwork: the sidecar shares the node's network "
+                             "namespace and its fixed ports (20000, 19000) may clash with other pods")
+        if ref.kind in ("Job", "CronJob"):
+            self.report.warn(where, ref, "is a Job: the envoy-sidecar container keeps running after "
+                             "the job's own containers finish, so the Job never completes")
+        if "helm.sh/hook" in ((res.get("metadata") or {}).get("annotations") or {}):
+            self.report.warn(where, ref, "is a Helm hook; set "
+                             f'{ann.INJECT}: "false" on it unless it needs the mesh')
+        unknown = sorted(k for k in (meta.get("annotations") or {})
+                         if k.startswith(ann.P) and k not in ann.KNOWN
+                         and not k.startswith(ann.META_PREFIX))
+        for key in unknown:
+            self.report.warn(where, ref, f"{key} is not an annotation consul-k8s 0.49 reads")
+
+    def document(self, doc: _Doc) -> str:
+        data = doc.data
+        if data is None:
+            return doc.segment.text
+        where = _where(doc, self.options)
+        if not isinstance(data, dict):
+            self.report.errors.append(
+                f"{where}: document is a {type(data).__name__}, not a mapping; every document "
+                "must be a Kubernetes resource (apiVersion, kind, metadata)")
+            return doc.segment.text
+        changed = self.workload(data, where)
+        if workloads.is_list(data):
+            for _, item in workloads.list_items(data):
+                if isinstance(item, dict):
+                    changed = self.workload(item, where) or changed
+        if not changed:
+            return doc.segment.text
+        prefix, trailing = doc.segment.split_for_rewrite()
+        text = prefix + yamlcodec.dump(data) + trailing
+        return text.replace("\n", "\r\n") if doc.segment.crlf else text
+
+
+def run(data: bytes, settings: Settings, options: Options) -> Result:
+    """Inject every pod template in a YAML stream. Bad input shows up in report.errors."""
+    run_ = _Run(settings, options)
+    try:
+        bom, segments = stream.split(stream.decode(data, options.source))
+    except InputError as err:
+        run_.report.errors.append(str(err))
+        return Result("", run_.report)
+    docs = [_Doc(seg) for seg in segments]
+    for doc in docs:
+        if doc.segment.is_document:
+            try:
+                _parse(doc, options)
+            except InputError as err:
+                run_.report.errors.append(str(err))
+    if run_.report.errors:
+        return Result("", run_.report)
+    run_.ns_labels, run_.sa_secrets = _context(docs, options)
+    texts = [run_.document(doc) for doc in docs]
+    run_.report.documents = sum(1 for d in docs if d.segment.is_document)
+    if run_.report.errors:
+        return Result("", run_.report)
+    return Result(stream.join(bom, texts), run_.report)

@@ -1,0 +1,310 @@
+"""Resolve one pod template's injection settings: annotations over namespace labels over settings.
+
+Everything that consul-k8s validates (and everything it should have) is checked here, before any
+container is built, so a bad value never reaches the init shell script.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from consul_inject import annotations as ann
+from consul_inject import upstreams as ups
+from consul_inject.errors import AnnotationError
+from consul_inject.settings import SAFE_NAME_RE, Resources, Settings
+
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%@+=:,-]+$")
+_PATH_FORM = "expected a file path of letters, digits and . _ ~ / % @ + = : , - only"
+_URL_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/%-]*$")
+
+
+@dataclass(frozen=True)
+class PodConfig:
+    services: tuple[str, ...]  # connect-service items; () when unset, ("",) never
+    service_name: str  # the raw annotation (single-port `-service-name`), "" when unset
+    service_account: str
+    consul_namespace: str
+    tproxy: bool
+    overwrite_probes: bool
+    consul_dns_ip: str  # "" unless Consul DNS is on
+    metrics: bool
+    merged_metrics: bool
+    merged_metrics_port: str
+    scrape_port: str
+    scrape_path: str
+    service_metrics_port: int
+    service_metrics_path: str
+    prometheus_tls: tuple[tuple[str, str], ...]
+    health_check: bool
+    concurrency: str
+    extra_args: tuple[str, ...]
+    sidecar_resources: dict[str, dict[str, str]]
+    consul_sidecar_resources: dict[str, dict[str, str]]
+    exclude_inbound: tuple[str, ...]
+    exclude_outbound: tuple[str, ...]
+    exclude_cidrs: tuple[str, ...]
+    exclude_uids: tuple[str, ...]
+    upstreams: tuple[ups.Upstream, ...]
+    mount_volume_containers: tuple[str, ...]
+    user_volumes: tuple[dict[str, Any], ...]
+    user_volume_mounts: tuple[dict[str, Any], ...]
+
+    @property
+    def multiport(self) -> bool:
+        return len(self.services) > 1
+
+
+def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
+    if not settings.enable_namespaces:
+        return ""
+    if settings.mirroring:
+        return settings.mirroring_prefix + k8s_namespace
+    return settings.destination_namespace
+
+
+def _label_bool(labels: Mapping[str, str], key: str, default: bool, namespace: str) -> bool:
+    value = labels.get(key)
+    if value is None:
+        return default
+    try:
+        return ann.parse_go_bool(str(value))
+    except ValueError:
+        raise AnnotationError(
+            key, f'label on Namespace "{namespace}" is "{value}", not a boolean', ann.BOOL_FORM
+        ) from None
+
+
+def _unprivileged_port(annotations: Mapping[str, Any], key: str, default: str, low: int) -> str:
+    value = ann.get(annotations, key)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise AnnotationError(key, f'"{value}" is not a valid integer',
+                              f"expected a port number {low}-65535") from None
+    if not low <= number <= 65535:
+        raise AnnotationError(key, f"{number} is outside {low}-65535",
+                              f"expected a port number {low}-65535")
+    return value
+
+
+def _list(annotations: Mapping[str, Any], key: str, check: re.Pattern[str] | None,
+          form: str) -> tuple[str, ...]:
+    value = ann.get(annotations, key)
+    if value is None:
+        return ()
+    items = ann.split_list(value)
+    for item in items:
+        if check is not None and not check.match(item):
+            raise AnnotationError(key, f'item "{item}" is not valid', form)
+    return tuple(items)
+
+
+def _cidrs(annotations: Mapping[str, Any]) -> tuple[str, ...]:
+    items = _list(annotations, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, None, "")
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise AnnotationError(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, f'item "{item}" is not an IP '
+                                  "address or CIDR", "expected a comma list such as "
+                                  '"10.0.0.0/8,192.168.1.1"') from None
+    return items
+
+
+def _json_list(annotations: Mapping[str, Any], key: str, what: str) -> tuple[dict[str, Any], ...]:
+    value = ann.get(annotations, key)
+    if value is None:
+        return ()
+    form = f'expected a JSON array of Kubernetes {what} objects, each with a "name"'
+    try:
+        data = json.loads(value)
+    except ValueError as err:
+        raise AnnotationError(key, f"invalid JSON: {err}", form) from None
+    if not isinstance(data, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"] for x in data
+    ):
+        raise AnnotationError(key, "is not a list of objects with a name", form)
+    return tuple(data)
+
+
+def _resources(annotations: Mapping[str, Any], keys: tuple[str, str, str, str],
+               default: Resources) -> dict[str, dict[str, str]]:
+    picked: list[str | None] = []
+    for key, fallback in zip(keys, (default.cpu_request, default.cpu_limit,
+                                    default.memory_request, default.memory_limit), strict=True):
+        value = ann.get(annotations, key)
+        if value is not None and not ann.is_quantity(value):
+            raise AnnotationError(key, f'"{value}" is not a quantity', ann.QUANTITY_FORM)
+        picked.append(value if value is not None else fallback)
+    return Resources(*picked).as_k8s()
+
+
+def resolve(
+    settings: Settings,
+    meta: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    namespace: str,
+    namespace_labels: Mapping[str, str],
+) -> PodConfig:
+    a: Mapping[str, Any] = meta.get("annotations") or {}
+    service_raw = ann.get(a, ann.SERVICE) or ""
+    services = tuple(ann.split_list(service_raw))
+    for svc in services:
+        if not SAFE_NAME_RE.match(svc):
+            raise AnnotationError(ann.SERVICE, f'service name "{svc}" is not valid',
+                                  "expected letters, digits, '-', '.' and '_' (no spaces), and "
+                                  'a comma list such as "web,web-admin" for several ports')
+    if len(services) > 1:
+        for svc in services:
+            if not _DNS_LABEL_RE.match(svc) or len(svc) > 36:
+                raise AnnotationError(ann.SERVICE, f'service "{svc}" of a multi-port pod names '
+                                      "containers, so it must be a DNS label of at most 36 "
+                                      "characters", "lower-case letters, digits and '-'")
+
+    sa = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+    if settings.acls and not SAFE_NAME_RE.match(str(sa)):
+        raise AnnotationError("spec.serviceAccountName", f'"{sa}" is not a valid name')
+
+    tproxy = ann.get_bool(a, ann.TPROXY, _label_bool(namespace_labels, ann.TPROXY,
+                                                       settings.tproxy, namespace))
+    overwrite = ann.get_bool(a, ann.TPROXY_OVERWRITE_PROBES, settings.overwrite_probes)
+    dns = ann.get_bool(a, ann.CONSUL_DNS, _label_bool(namespace_labels, ann.CONSUL_DNS,
+                                                        settings.consul_dns, namespace))
+    if dns and not settings.consul_dns_ip:
+        raise AnnotationError(
+            ann.CONSUL_DNS, "Consul DNS redirection is on but the Consul DNS Service IP is not "
+            "known", f"pass --consul-dns-ip, or set {settings.resource_prefix.upper()}"
+            "_DNS_SERVICE_HOST as the injector's environment would")
+
+    metrics = ann.get_bool(a, ann.ENABLE_METRICS, settings.metrics, empty_is_default=True)
+    merging = ann.get_bool(a, ann.ENABLE_METRICS_MERGING, settings.metrics_merging,
+                           empty_is_default=True)
+    scrape_port = _unprivileged_port(a, ann.PROMETHEUS_SCRAPE_PORT,
+                                     settings.prometheus_scrape_port, 1024)
+    scrape_path = ann.get(a, ann.PROMETHEUS_SCRAPE_PATH) or settings.prometheus_scrape_path
+    if not _URL_PATH_RE.match(scrape_path):
+        raise AnnotationError(ann.PROMETHEUS_SCRAPE_PATH, f'"{scrape_path}" is not a URL path',
+                              'expected a path such as "/metrics"')
+    service_metrics_port = _service_metrics_port(a, spec)
+    merged_metrics = metrics and merging and service_metrics_port > 0
+    merged_port = _unprivileged_port(a, ann.MERGED_METRICS_PORT, settings.merged_metrics_port,
+                                     1024) if merged_metrics else settings.merged_metrics_port
+
+    tls = tuple((flag, value) for flag, key in (
+        ("-prometheus-ca-file", ann.PROMETHEUS_CA_FILE),
+        ("-prometheus-ca-path", ann.PROMETHEUS_CA_PATH),
+        ("-prometheus-cert-file", ann.PROMETHEUS_CERT_FILE),
+        ("-prometheus-key-file", ann.PROMETHEUS_KEY_FILE),
+    ) if (value := ann.get(a, key)))
+    if tls:
+        _check_prometheus_tls(a)
+
+    health = ann.get(a, ann.USE_PROXY_HEALTH_CHECK)
+    return PodConfig(
+        services=services,
+        service_name=service_raw,
+        service_account=str(sa),
+        consul_namespace=consul_namespace(settings, namespace),
+        tproxy=tproxy,
+        overwrite_probes=overwrite,
+        consul_dns_ip=settings.consul_dns_ip if dns else "",
+        metrics=metrics,
+        merged_metrics=merged_metrics,
+        merged_metrics_port=merged_port,
+        scrape_port=scrape_port,
+        scrape_path=scrape_path,
+        service_metrics_port=service_metrics_port,
+        service_metrics_path=ann.get(a, ann.SERVICE_METRICS_PATH) or "/metrics",
+        prometheus_tls=tls,
+        health_check=health is not None and ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK, False),
+        concurrency=_concurrency(a, settings),
+        extra_args=tuple(ann.envoy_extra_args(ann.ENVOY_EXTRA_ARGS, extra))
+        if (extra := ann.get(a, ann.ENVOY_EXTRA_ARGS)) is not None
+        else tuple(ann.envoy_extra_args("connectInject.envoyExtraArgs",
+                                        settings.envoy_extra_args)),
+        sidecar_resources=_resources(a, (ann.SIDECAR_CPU_REQUEST, ann.SIDECAR_CPU_LIMIT,
+                                         ann.SIDECAR_MEMORY_REQUEST, ann.SIDECAR_MEMORY_LIMIT),
+                                     settings.sidecar_resources),
+        consul_sidecar_resources=_resources(
+            a, (ann.CONSUL_SIDECAR_CPU_REQUEST, ann.CONSUL_SIDECAR_CPU_LIMIT,
+                ann.CONSUL_SIDECAR_MEMORY_REQUEST, ann.CONSUL_SIDECAR_MEMORY_LIMIT),
+            settings.consul_sidecar_resources) if merged_metrics else {},
+        exclude_inbound=_ports(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
+        exclude_outbound=_ports(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
+        exclude_cidrs=_cidrs(a),
+        exclude_uids=_list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}$"),
+                           'expected a comma list of numeric user IDs such as "5996,1000"'),
+        upstreams=tuple(ups.parse(value, spec, namespaces=settings.enable_namespaces,
+                                  partitions=bool(settings.partition)))
+        if (value := ann.get(a, ann.UPSTREAMS)) else (),
+        mount_volume_containers=tuple(ann.split_list(ann.get(a, ann.MOUNT_VOLUME) or "")),
+        user_volumes=_json_list(a, ann.USER_VOLUME, "Volume"),
+        user_volume_mounts=_json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"),
+    )
+
+
+def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    items = _list(annotations, key, re.compile(r"^[0-9]{1,5}$"),
+                  'expected a comma list of port numbers such as "8080,9090" (no spaces)')
+    for item in items:
+        if not 1 <= int(item) <= 65535:
+            raise AnnotationError(key, f'item "{item}" is outside 1-65535')
+    return items
+
+
+def _service_metrics_port(a: Mapping[str, Any], spec: Mapping[str, Any]) -> int:
+    raw = ann.get(a, ann.SERVICE_METRICS_PORT)
+    if raw:
+        try:
+            port = int(raw, 10)
+        except ValueError:
+            raise AnnotationError(ann.SERVICE_METRICS_PORT, f'"{raw}" is not a valid integer',
+                                  "expected a port number 1-65535") from None
+        if not 1 <= port <= 65535:
+            raise AnnotationError(ann.SERVICE_METRICS_PORT, f"{port} is outside 1-65535")
+        return port
+    raw = ann.get(a, ann.SERVICE_PORT)
+    if not raw:
+        return 0
+    try:
+        return ann.port_value(spec, raw)
+    except ValueError:
+        raise AnnotationError(
+            ann.SERVICE_PORT, f'"{raw}" is not a port of the pod',
+            "expected a containerPort number or the name of a container port") from None
+
+
+def _concurrency(a: Mapping[str, Any], settings: Settings) -> str:
+    raw = ann.get(a, ann.ENVOY_CONCURRENCY)
+    if raw is None or raw == "":
+        return str(settings.envoy_concurrency)
+    if not re.match(r"^[+-]?[0-9]+$", raw):
+        raise AnnotationError(ann.ENVOY_CONCURRENCY, f'"{raw}" is not a whole number',
+                              "expected 0 or more Envoy worker threads, e.g. \"2\"")
+    if int(raw) < 0:
+        raise AnnotationError(ann.ENVOY_CONCURRENCY, f"invalid envoy concurrency, must be >= 0: "
+                              f"{raw}")
+    return raw
+
+
+def _check_prometheus_tls(a: Mapping[str, Any]) -> None:
+    for key in (ann.PROMETHEUS_CA_FILE, ann.PROMETHEUS_CA_PATH, ann.PROMETHEUS_CERT_FILE,
+                ann.PROMETHEUS_KEY_FILE):
+        value = ann.get(a, key)
+        if value and not _PATH_RE.match(value):
+            raise AnnotationError(key, f'"{value}" is not a plain file path', _PATH_FORM)
+    if not (ann.get(a, ann.PROMETHEUS_CA_FILE) or ann.get(a, ann.PROMETHEUS_CA_PATH)):
+        raise AnnotationError(ann.PROMETHEUS_CA_FILE, 'must set one of "consul.hashicorp.com/'
+                              'prometheus-ca-file" or "consul.hashicorp.com/prometheus-ca-path" '
+                              "when providing prometheus TLS config")
+    for key in (ann.PROMETHEUS_CERT_FILE, ann.PROMETHEUS_KEY_FILE):
+        if not ann.get(a, key):
+            raise AnnotationError(key, f'must set "{key}" when providing prometheus TLS config')

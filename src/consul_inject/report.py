@@ -1,0 +1,74 @@
+"""What happened to each workload, as stderr text or JSON. Never prints YAML."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from consul_inject.workloads import Ref
+
+
+@dataclass
+class Entry:
+    ref: Ref
+    template: str  # where the resource came from: `# Source:` template, file, or stdin
+    outcome: str  # "injected" | "skipped"
+    reason: str = ""
+    services: tuple[str, ...] = ()
+    upstreams: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    documents: int = 0
+
+    def warn(self, where: str, ref: Ref | None, message: str) -> None:
+        subject = f"{where}: {ref}: " if ref is not None else f"{where}: "
+        self.warnings.append(subject + message)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for e in self.entries if e.outcome == outcome)
+
+    def summary(self) -> str:
+        return (f"{self.count('injected')} injected, {self.count('skipped')} skipped, "
+                f"{self.documents} documents")
+
+    def text(self) -> str:
+        lines = [f"warning: {w}" for w in self.warnings]
+        for e in self.entries:
+            line = f"{e.ref} {e.outcome}"
+            if e.outcome == "skipped" and e.reason:
+                line += f": {e.reason}"
+            if e.outcome == "injected":
+                details = []
+                if e.ref.namespace:
+                    details.append(f"namespace {e.ref.namespace}")
+                if e.services:
+                    details.append("as " + ", ".join(e.services))
+                if e.upstreams:
+                    details.append("upstreams " + ", ".join(e.upstreams))
+                if details:
+                    line += f" ({'; '.join(details)})"
+            lines.append(line)
+        lines.append(f"consul-inject: {self.summary()}")
+        return "\n".join(lines) + "\n"
+
+    def as_json(self) -> str:
+        data: dict[str, Any] = {
+            "workloads": [
+                {
+                    "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace,
+                    "template": e.template, "outcome": e.outcome, "reason": e.reason,
+                    "services": list(e.services), "upstreams": list(e.upstreams),
+                }
+                for e in self.entries
+            ],
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "documents": self.documents,
+        }
+        return json.dumps(data, indent=2) + "\n"

@@ -1,0 +1,178 @@
+"""Split a multi-document YAML stream into documents that keep their original text, and join it back.
+
+Boundaries follow the YAML rules a real parser applies: a line that starts with `---` followed by
+whitespace or the line end opens a document, a `...` line closes one, and directives, comments and
+blank lines before a document belong to it. Nothing here decides anything about injection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from consul_inject.errors import InputError
+
+BOM = "\ufeff"
+_SOURCE_RE = re.compile(r"^# Source: (\S.*?)\s*$")
+
+
+def _is_marker(line: str, marker: str) -> bool:
+    return line.startswith(marker) and (len(line) == 3 or line[3] in " \t\r\n")
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _is_prelude(line: str) -> bool:
+    """Lines that may stand before a document's content without starting it."""
+    return _is_blank_or_comment(line) or line.startswith("%")
+
+
+@dataclass
+class Segment:
+    """One stretch of the stream: a document with its leading comments, or trailing text."""
+
+    text: str
+    line: int  # 1-based line of the segment's first line in the whole stream
+    is_document: bool
+
+    @property
+    def crlf(self) -> bool:
+        return "\r\n" in self.text
+
+    def template(self) -> str | None:
+        """The Helm 3 `# Source:` template named before the content, if any."""
+        for line in self.text.split("\n"):
+            if _is_marker(line, "---") or _is_prelude(line):
+                match = _SOURCE_RE.match(line.rstrip("\r"))
+                if match:
+                    return match.group(1)
+                continue
+            break
+        return None
+
+    def split_for_rewrite(self) -> tuple[str, str]:
+        """(prefix, trailing): text to keep around a re-serialised body.
+
+        The prefix holds the leading comments and a bare `---` line; the trailing part holds the
+        column-0 comments and `...` lines after the content. Blank lines at the end are dropped, as
+        they could belong to a keep-chomped block scalar.
+        """
+        lines = self.text.split("\n")
+        prefix: list[str] = []
+        for line in lines:
+            bare = line.rstrip("\r")
+            if _is_marker(bare, "---"):
+                rest = bare[3:].strip()
+                if rest and not rest.startswith("#"):
+                    prefix.append("---")
+                    break
+                prefix.append(bare)
+                continue
+            if _is_prelude(bare):
+                prefix.append(bare)
+                continue
+            break
+        trailing: list[str] = []
+        for line in reversed(lines):
+            bare = line.rstrip("\r")
+            if bare.startswith("#") or _is_marker(bare, "..."):
+                trailing.insert(0, bare)
+            elif bare.strip() or trailing:
+                break
+        head = "".join(p + "\n" for p in prefix)
+        tail = "".join(t + "\n" for t in trailing)
+        return head, tail
+
+
+def decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise InputError(
+            f"{source}:{line}:{col}: input is not UTF-8 (byte 0x{data[err.start]:02x}); "
+            "Kubernetes manifests must be UTF-8 text"
+        ) from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    start = 0
+    length = len(text)
+    while start < length:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+def split(text: str) -> tuple[str, list[Segment]]:
+    """Return (bom, segments); "".join of the segments' text after the BOM is the input."""
+    bom = BOM if text.startswith(BOM) else ""
+    body = text[len(bom) :]
+    segments: list[Segment] = []
+    current: list[str] = []
+    current_line = 1
+    line_no = 1
+    explicit = False  # current segment opened with a `---` marker
+    after_end = False  # a `...` closed the previous document
+
+    def flush(next_line: int) -> None:
+        nonlocal current, current_line
+        if current:
+            has_content = explicit or not all(_is_prelude(x) for x in current)
+            segments.append(Segment("".join(current), current_line, has_content))
+        current = []
+        current_line = next_line
+
+    for line in _lines(body):
+        if _is_marker(line, "---"):
+            only_prelude = all(_is_prelude(x) for x in current)
+            if current and not (only_prelude and not explicit):
+                flush(line_no)
+            elif not current:
+                current_line = line_no
+            current.append(line)
+            explicit = True
+            after_end = False
+        elif after_end and not _is_prelude(line):
+            # A bare document after `...` (no `---`): a new document starts here.
+            flush(line_no)
+            explicit = False
+            after_end = False
+            current.append(line)
+        else:
+            if not current:
+                current_line = line_no
+            current.append(line)
+            if _is_marker(line, "..."):
+                flush(line_no + 1)
+                explicit = False
+                after_end = True
+        line_no += 1
+    flush(line_no)
+    _merge_preludes(segments)
+    return bom, segments
+
+
+def _merge_preludes(segments: list[Segment]) -> None:
+    """Comments and directives that stand alone before a document become part of it."""
+    i = 0
+    while i < len(segments) - 1:
+        seg = segments[i]
+        if not seg.is_document and not seg.text.rstrip().endswith("..."):
+            nxt = segments[i + 1]
+            segments[i + 1] = Segment(seg.text + nxt.text, seg.line, nxt.is_document)
+            del segments[i]
+            continue
+        i += 1
+
+
+def join(bom: str, texts: list[str]) -> str:
+    return bom + "".join(texts)

@@ -1,0 +1,192 @@
+"""Chart values from `-f` files and `--set` flags, merged with Helm's precedence (later wins).
+
+`--set` follows Helm's strvals syntax: `a.b=c`, several assignments separated by commas, `\\,` and
+`\\.` escapes, lists as `{x,y}`, indexes as `a[0]=x`; `true`/`false`/`null` and plain integers are
+typed, everything else is a string (`--set-string` keeps everything a string).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from consul_inject import yamlcodec
+from consul_inject.errors import InputError
+
+Values = dict[str, Any]
+
+
+def load_file(path: str) -> Values:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{path}: cannot read values file: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: values file is not UTF-8 text") from None
+    try:
+        data = yamlcodec.load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise InputError(f"{where}: invalid YAML: {err.problem}") from None
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: invalid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: values must be a mapping at the top level, not a "
+                         f"{type(data).__name__}")
+    return data
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Values:
+    """Helm's coalesce: maps merge key by key, anything else replaces; null deletes the key."""
+    out: Values = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _typed(text: str, as_string: bool) -> Any:
+    if as_string:
+        return text
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    if text == "null":
+        return None
+    if text == "0":
+        return 0
+    if text and not text.startswith("0") and text.lstrip("-").isdigit() and text != "-":
+        number = int(text)
+        if -(2**63) <= number < 2**63:
+            return number
+    return text
+
+
+def _split_unescaped(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside `{...}` lists, honouring backslash escapes (kept for later)."""
+    parts: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            buf.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        if ch == sep and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    parts.append("".join(buf))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _key_parts(key: str, flag: str) -> list[str | int]:
+    """`a.b[0].c` -> ["a", "b", 0, "c"]; `\\.` keeps a dot inside a key."""
+    parts: list[str | int] = []
+    for raw in _split_unescaped(key, "."):
+        name, _, rest = raw.partition("[")
+        if not name and not parts:
+            raise InputError(f"{flag}: empty key in {key!r}")
+        if name:
+            parts.append(_unescape(name))
+        while rest:
+            index, close, rest = rest.partition("]")
+            if not close or not index.isdigit():
+                raise InputError(f"{flag}: bad list index in {key!r}; expected name[N]")
+            parts.append(int(index))
+            rest = rest.removeprefix("[")
+    return parts
+
+
+def parse_set(expr: str, *, as_string: bool = False) -> Values:
+    """One `--set` argument as a values tree."""
+    flag = "--set-string" if as_string else "--set"
+    result: Values = {}
+    for assignment in _split_unescaped(expr, ","):
+        if not assignment:
+            continue
+        key, eq, raw = assignment.partition("=")
+        # An escaped `=` in the key is rare; Helm splits on the first unescaped one as well.
+        if not eq:
+            raise InputError(f"{flag} {expr!r}: {assignment!r} has no '='; expected KEY=VALUE")
+        value: Any
+        if raw.startswith("{") and raw.endswith("}"):
+            inner = raw[1:-1]
+            value = [_typed(_unescape(x), as_string) for x in _split_unescaped(inner, ",")] \
+                if inner else []
+        else:
+            value = _typed(_unescape(raw), as_string)
+        _assign(result, _key_parts(key, flag), value, flag)
+    return result
+
+
+def _assign(tree: Values, parts: list[str | int], value: Any, flag: str) -> None:
+    node: Any = tree
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        following = None if last else parts[i + 1]
+        empty: Any = [] if isinstance(following, int) else {}
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise InputError(f"{flag}: index [{part}] used on a non-list")
+            while len(node) <= part:
+                node.append(None)
+            if last:
+                node[part] = value
+            else:
+                if not isinstance(node[part], (dict, list)):
+                    node[part] = empty
+                node = node[part]
+        else:
+            if last:
+                node[part] = value
+            else:
+                if not isinstance(node.get(part), (dict, list)):
+                    node[part] = empty
+                node = node[part]
+
+
+def resolve(files: list[str], sets: list[str], set_strings: list[str] | None = None) -> Values:
+    """Merge `-f` files in order, then `--set`, then `--set-string` (Helm's order)."""
+    merged: Values = {}
+    for path in files:
+        merged = merge(merged, load_file(path))
+    for expr in sets:
+        merged = merge(merged, parse_set(expr))
+    for expr in set_strings or []:
+        merged = merge(merged, parse_set(expr, as_string=True))
+    return merged
+

@@ -1,0 +1,209 @@
+"""Load and dump one YAML document with the meaning Kubernetes gives it.
+
+Kubernetes reads manifests with go-yaml v2 (YAML 1.1 flavoured): `0644` is the integer 420,
+`on`/`yes`/`y` are booleans, `1e3` is a float, and there is no sexagesimal `1:30`. PyYAML's
+stock YAML 1.1 resolvers differ in those last points, so both the loader and the dumper here use
+one resolver table that follows go-yaml. A string is then written plain only when Kubernetes
+would read it back as the same string, and quoted otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from consul_inject.errors import InputError
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+# Bounds that keep hostile input from exhausting memory (see SECURITY notes in README).
+MAX_DEPTH = 200
+MAX_ALIASES = 1000
+
+_BOOL_TRUE = ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")
+_BOOL_FALSE = ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
+_BOOL_RE = re.compile("^(?:" + "|".join(_BOOL_TRUE + _BOOL_FALSE) + ")$")
+_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
+# go-yaml removes every "_" and then tries strconv.ParseInt(s, 0, 64).
+_INT_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$")
+_INT_CLEAN_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+_FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9_]+|[0-9_]+(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9_]+)?$")
+_FLOAT_CLEAN_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_SPECIAL_FLOAT_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+# Not resolved on load (kept as text, as written), but quoted on dump so that a string never
+# turns into a go-yaml timestamp.
+_TIMESTAMP_RE = re.compile(
+    r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+    r"(?:(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)?)$"
+)
+
+_FIRST = {
+    "bool": list("yYnNtTfFoO"),
+    "null": ["~", "n", "N", ""],
+    "int": list("-+0123456789"),
+    "float": list("-+.0123456789"),
+}
+
+
+def _go_int(text: str) -> int | None:
+    clean = text.replace("_", "")
+    if not _INT_CLEAN_RE.match(clean):
+        return None
+    sign = -1 if clean.startswith("-") else 1
+    digits = clean.lstrip("+-")
+    lower = digits.lower()
+    if lower.startswith("0x"):
+        value = int(lower[2:], 16)
+    elif lower.startswith("0o"):
+        value = int(lower[2:], 8)
+    elif lower.startswith("0b"):
+        value = int(lower[2:], 2)
+    elif len(digits) > 1 and digits.startswith("0"):
+        value = int(digits[1:], 8)
+    else:
+        value = int(digits)
+    return sign * value
+
+
+def _install_resolvers(cls: Any, *, with_timestamp: bool) -> None:
+    cls.yaml_implicit_resolvers = {}
+    cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, _FIRST["bool"])
+    cls.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, _FIRST["null"])
+    cls.add_implicit_resolver("tag:yaml.org,2002:int", _INT_RE, _FIRST["int"])
+    cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, _FIRST["float"])
+    cls.add_implicit_resolver("tag:yaml.org,2002:float", _SPECIAL_FLOAT_RE, list("-+."))
+    cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+    if with_timestamp:
+        cls.add_implicit_resolver("tag:yaml.org,2002:timestamp", _TIMESTAMP_RE, list("0123456789"))
+
+
+class KubeLoader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader with go-yaml's scalar meaning, duplicate-key and size guards."""
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
+        return str(node.value) in _BOOL_TRUE
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        value = _go_int(str(node.value))
+        if value is None or not -(2**63) <= value < 2**64:
+            return self.construct_yaml_float(node)
+        return value
+
+    def construct_yaml_float(self, node: ScalarNode) -> Any:
+        text = str(node.value).replace("_", "")
+        if _SPECIAL_FLOAT_RE.match(text):
+            return super().construct_yaml_float(node)
+        if not _FLOAT_CLEAN_RE.match(text):
+            # go-yaml falls back to a string when a number does not parse.
+            return str(node.value)
+        return float(text)
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, Node] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result
+
+
+_install_resolvers(KubeLoader, with_timestamp=False)
+KubeLoader.add_constructor("tag:yaml.org,2002:bool", KubeLoader.construct_yaml_bool)
+KubeLoader.add_constructor("tag:yaml.org,2002:int", KubeLoader.construct_yaml_int)
+KubeLoader.add_constructor("tag:yaml.org,2002:float", KubeLoader.construct_yaml_float)
+# Unresolved timestamps stay strings; an explicit !!timestamp tag is kept as its text too.
+KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", KubeLoader.construct_yaml_str)
+
+
+class KubeDumper(_BaseDumper):  # type: ignore[misc]
+    """Block-style dumper: no aliases, no key sorting, multi-line text as literal blocks."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_install_resolvers(KubeDumper, with_timestamp=True)
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    if "\n" in data and not any(c in data for c in "\r\t\x85\u2028\u2029") and not re.search(
+        r" \n| $", data
+    ):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+KubeDumper.add_representer(str, _represent_str)
+
+
+def _check_shape(node: Node) -> None:
+    """Refuse nesting and alias counts beyond fixed bounds before constructing anything."""
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    seen_ids: set[int] = set()
+    aliases = 0
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(
+                f"line {current.start_mark.line + 1}: nesting deeper than {MAX_DEPTH} levels; "
+                "flatten the document"
+            )
+        if id(current) in seen_ids:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise InputError(
+                    f"more than {MAX_ALIASES} alias references in one document; "
+                    "write the values out instead of using anchors"
+                )
+            continue
+        seen_ids.add(id(current))
+        if isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(current.value, list):
+            stack.extend((child, depth + 1) for child in current.value)
+
+
+def load(text: str) -> Any:
+    """Parse one document (text may carry its own `---`, comments and `...`).
+
+    Raises yaml.YAMLError with marks relative to `text`, or InputError for bound violations.
+    """
+    loader = KubeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_shape(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def dump(data: Any) -> str:
+    """Serialise one document body (no `---`), block style, keys in their given order."""
+    text: str = yaml.dump(
+        data,
+        Dumper=KubeDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=2**31 - 1,
+    )
+    return text

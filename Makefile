@@ -23,14 +23,19 @@ $(HELM3) $(HELM4) &: tools/fetch_helm.py
 tools: $(HELM3) $(HELM4)
 
 demo: $(STAMP) tools
-	@echo "== consul-inject demo (the seed's static-server and static-client) =="
-	$(BIN)/consul-inject demo
-	@echo "== Helm 3: helm template with --post-renderer consul-inject =="
-	$(HELM3) template web examples/multiport-web --namespace apps \
-	  --post-renderer $(BIN)/consul-inject --post-renderer-args=--namespace=apps
-	@echo "== Helm 4: the consul-inject postrenderer/v1 plugin =="
-	HELM_PLUGINS=$(CURDIR)/plugin $(HELM4) template client examples/static-client \
-	  --namespace apps --post-renderer consul-inject --post-renderer-args=--namespace=apps
+	@mkdir -p out
+	@for chart in static-server static-client multiport-web; do \
+	  echo "== Helm 4 + consul-inject plugin: examples/$$chart -> out/$$chart.yaml =="; \
+	  CONSUL_INJECT_LOG=out/$$chart.report HELM_PLUGINS=$(CURDIR)/plugin \
+	    $(HELM4) template $$chart examples/$$chart --namespace apps \
+	    --post-renderer consul-inject --post-renderer-args=--namespace=apps \
+	    > out/$$chart.yaml || exit 1; \
+	  cat out/$$chart.report; \
+	done
+	@echo "== Helm 3 + consul-inject: examples/static-client -> out/static-client.helm3.yaml =="
+	@$(HELM3) template static-client examples/static-client --namespace apps \
+	  --post-renderer $(BIN)/consul-inject --post-renderer-args=--namespace=apps \
+	  > out/static-client.helm3.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools bench
@@ -47,4 +52,4 @@ bench: $(STAMP) tools
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools out .mypy_cache .ruff_cache .pytest_cache

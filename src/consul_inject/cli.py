@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
+    except Exception as exc:
         _log(traceback.format_exc())
         _tell_user(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
                    f"(details in {_log_path()}); please report it\n")

@@ -99,7 +99,7 @@ def init_script(settings: Settings, pod: PodConfig, index: int, service: str) ->
 
 def uses_own_token(pod: PodConfig, service: str) -> bool:
     """Multi-port services other than the pod's ServiceAccount log in with their own token."""
-    return pod.multiport and service != "" and service != pod.service_account
+    return pod.multiport and service not in ("", pod.service_account)
 
 
 def bearer_token_file(pod: PodConfig, service: str) -> str:

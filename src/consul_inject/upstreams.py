@@ -54,6 +54,7 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
     pieces = [p.strip() for p in head.split(".")]
     ns = partition = peer = dc = ""
     tail: list[str] = []
+    labels: tuple[str, ...]
     if namespaces_or_partitions:
         if len(pieces) not in (2, 4, 6) or (len(pieces) >= 4 and pieces[3] != "ns"):
             raise _fail(item, "is structured incorrectly: expected NAME.svc[.NS.ns[.X.peer|.X.ap|.X.dc]]")
@@ -73,7 +74,7 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
                         + ", ".join("." + x for x in labels))
         peer, partition, dc = (value if label == x else "" for x in ("peer", "ap", "dc"))
     for part in (pieces[0], ns, partition, peer, dc):
-        if part and not _NAME_RE.match(part) or part is pieces[0] and not part:
+        if (part and not _NAME_RE.match(part)) or (part is pieces[0] and not part):
             raise _fail(item, f'has an invalid name part "{part}"')
     return pieces[0], ns, partition, peer, dc
 
@@ -104,7 +105,7 @@ def parse(
                 raise _fail(item, "mixes the labeled form with a :DATACENTER suffix")
             name, ns, partition, peer, dc = _labeled(item, head, namespaces or partitions)
         elif namespaces or partitions:
-            split = head.split(".", 2) + ["", ""]
+            split = [*head.split(".", 2), "", ""]
             name, ns, partition, peer = split[0], split[1], split[2], ""
             for part in (ns, partition):
                 if part and not _NAME_RE.match(part):

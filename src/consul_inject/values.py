@@ -170,13 +170,12 @@ def _assign(tree: Values, parts: list[str | int], value: Any, flag: str) -> None
                 if not isinstance(node[part], (dict, list)):
                     node[part] = empty
                 node = node[part]
+        elif last:
+            node[part] = value
         else:
-            if last:
-                node[part] = value
-            else:
-                if not isinstance(node.get(part), (dict, list)):
-                    node[part] = empty
-                node = node[part]
+            if not isinstance(node.get(part), (dict, list)):
+                node[part] = empty
+            node = node[part]
 
 
 def resolve(files: list[str], sets: list[str], set_strings: list[str] | None = None) -> Values:

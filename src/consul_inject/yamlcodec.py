@@ -2,9 +2,9 @@
 
 Kubernetes reads manifests with go-yaml v2 (YAML 1.1 flavoured): `0644` is the integer 420,
 `on`/`yes`/`y` are booleans, `1e3` is a float, and there is no sexagesimal `1:30`. PyYAML's
-stock YAML 1.1 resolvers differ in those last points, so both the loader and the dumper here use
-one resolver table that follows go-yaml. A string is then written plain only when Kubernetes
-would read it back as the same string, and quoted otherwise.
+stock YAML 1.1 resolvers differ in those last points, so the loader here uses
+a resolver table that follows go-yaml; `emitter` writes a string plain only when these rules
+read it back as the same string, and quotes it otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from consul_inject.errors import InputError
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Bounds that keep hostile input from exhausting memory (see SECURITY notes in README).
 MAX_DEPTH = 200
@@ -34,8 +33,8 @@ _INT_CLEAN_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0
 _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9_]+|[0-9_]+(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9_]+)?$")
 _FLOAT_CLEAN_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
-# Not resolved on load (kept as text, as written), but quoted on dump so that a string never
-# turns into a go-yaml timestamp.
+# Not resolved on load (kept as text, as written), but quoted by the emitter so that a string
+# never turns into a go-yaml timestamp.
 _TIMESTAMP_RE = re.compile(
     r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
     r"(?:(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
@@ -70,7 +69,7 @@ def _go_int(text: str) -> int | None:
     return sign * value
 
 
-def _install_resolvers(cls: Any, *, with_timestamp: bool) -> None:
+def _install_resolvers(cls: Any) -> None:
     cls.yaml_implicit_resolvers = {}
     cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, _FIRST["bool"])
     cls.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, _FIRST["null"])
@@ -78,8 +77,6 @@ def _install_resolvers(cls: Any, *, with_timestamp: bool) -> None:
     cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, _FIRST["float"])
     cls.add_implicit_resolver("tag:yaml.org,2002:float", _SPECIAL_FLOAT_RE, list("-+."))
     cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
-    if with_timestamp:
-        cls.add_implicit_resolver("tag:yaml.org,2002:timestamp", _TIMESTAMP_RE, list("0123456789"))
 
 
 class KubeLoader(_BaseLoader):  # type: ignore[misc]
@@ -122,33 +119,12 @@ class KubeLoader(_BaseLoader):  # type: ignore[misc]
         return result
 
 
-_install_resolvers(KubeLoader, with_timestamp=False)
+_install_resolvers(KubeLoader)
 KubeLoader.add_constructor("tag:yaml.org,2002:bool", KubeLoader.construct_yaml_bool)
 KubeLoader.add_constructor("tag:yaml.org,2002:int", KubeLoader.construct_yaml_int)
 KubeLoader.add_constructor("tag:yaml.org,2002:float", KubeLoader.construct_yaml_float)
 # Unresolved timestamps stay strings; an explicit !!timestamp tag is kept as its text too.
 KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", KubeLoader.construct_yaml_str)
-
-
-class KubeDumper(_BaseDumper):  # type: ignore[misc]
-    """Block-style dumper: no aliases, no key sorting, multi-line text as literal blocks."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-_install_resolvers(KubeDumper, with_timestamp=True)
-
-
-def _represent_str(dumper: Any, data: str) -> Any:
-    if "\n" in data and not any(c in data for c in "\r\t\x85\u2028\u2029") and not re.search(
-        r" \n| $", data
-    ):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-KubeDumper.add_representer(str, _represent_str)
 
 
 def _check_shape(node: Node) -> None:
@@ -198,12 +174,6 @@ def load(text: str) -> Any:
 
 def dump(data: Any) -> str:
     """Serialise one document body (no `---`), block style, keys in their given order."""
-    text: str = yaml.dump(
-        data,
-        Dumper=KubeDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=2**31 - 1,
-    )
-    return text
+    from consul_inject.emitter import emit
+
+    return emit(data)

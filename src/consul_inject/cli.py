@@ -142,6 +142,11 @@ def _settings(args: argparse.Namespace) -> settings_mod.Settings:
                                     dns_ip=args.consul_dns_ip, environ=os.environ)
 
 
+def _one_line(text: str) -> str:
+    """Messages quote user text; control characters in it must not break the one-line form."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
 def _render(args: argparse.Namespace, data: bytes, source: str) -> tuple[int, str]:
     """Run the pipeline; returns (exit code, output) and writes the report."""
     settings = _settings(args)
@@ -151,7 +156,7 @@ def _render(args: argparse.Namespace, data: bytes, source: str) -> tuple[int, st
     if args.strict and report.warnings and not report.errors:
         report.errors.extend(f"--strict: {w}" for w in report.warnings)
     if report.errors:
-        message = "".join(f"{PROG}: error: {e}\n" for e in report.errors)
+        message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in report.errors)
         _tell_user(message)
         _log(message)
         return 1, ""
@@ -232,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
     except InputError as err:
-        message = f"{PROG}: error: {err}\n"
+        message = f"{PROG}: error: {_one_line(str(err))}\n"
         _tell_user(message)
         _log(message)
         return 1

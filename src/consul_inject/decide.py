@@ -29,9 +29,10 @@ class Decision:
 _DEPRECATED = {
     ann.SERVICE_PROTOCOL: 'the "consul.hashicorp.com/connect-service-protocol" annotation is no '
     "longer supported. Instead, create a ServiceDefaults resource (see "
-    "www.consul.io/docs/k8s/crds/upgrade-to-crds)",
+    "www.consul.io/docs/k8s/crds/upgrade-to-crds); remove the annotation",
     ann.SYNC_PERIOD: 'the "consul.hashicorp.com/connect-sync-period" annotation is no longer '
-    "supported because consul-sidecar is no longer injected to periodically register services",
+    "supported because consul-sidecar is no longer injected to periodically register services; "
+    "remove the annotation",
 }
 
 

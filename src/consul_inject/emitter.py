@@ -17,9 +17,12 @@ from typing import Any
 
 from consul_inject import yamlcodec
 
-_PLAIN_RE = re.compile(r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\r\t]*$|^[-?:][^\s,\[\]{}#&*!|>'\"%@`][^\n\r\t]*$")
+# A plain scalar may not start with an indicator, except `-?:` followed by a non-space.
+_PLAIN_RE = re.compile(
+    r"^[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\r\t]*\Z|^[-?:][^\s,\[\]{}#&*!|>'\"%@`][^\n\r\t]*\Z"
+)
 _UNSAFE_IN_PLAIN = (": ", " #", "\t")
-_LITERAL_BAD = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]| \n| $")
+_LITERAL_BAD = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]| \n| \\Z")
 _QUOTE_ESCAPES = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\x7f": "\\x7f", "\ufeff": "\\uFEFF"}
 _QUOTE_RE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 

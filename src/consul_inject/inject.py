@@ -53,17 +53,16 @@ def _check_envoy_uid(settings: Settings, pod: podconfig.PodConfig, spec: Mapping
     if not c.envoy_security_context(settings, pod):
         return
     if (spec.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
-        raise AnnotationError("spec.securityContext.runAsUser",
-                              f"pod security context cannot have the same uid as envoy: {c.ENVOY_UID}",
-                              "run the pod as another user")
+        raise AnnotationError("pod securityContext", f"runAsUser is {c.ENVOY_UID}, the uid Envoy "
+                              "runs as; the pod cannot share it", "run the pod as another user")
     for container in spec.get("containers") or []:
         if container.get("image") == settings.image_envoy:
             continue
         if (container.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
             raise AnnotationError(
-                f'container "{container.get("name")}" securityContext.runAsUser',
-                f"is {c.ENVOY_UID}, the uid Envoy runs as, which is not allowed",
-                "run the container as another user")
+                f'container "{container.get("name")}"',
+                f"securityContext.runAsUser is {c.ENVOY_UID}, the uid Envoy runs as, which is not "
+                "allowed", "run the container as another user")
 
 
 def _check_multiport(pod: podconfig.PodConfig) -> None:
@@ -140,6 +139,11 @@ def inject(
     annotations: dict[str, Any] = meta.get("annotations") or {}
     meta["annotations"] = annotations
 
+    # defaultAnnotations runs first in the webhook: the metrics port falls back to this value.
+    if ann.SERVICE_PORT not in annotations and (port := _default_service_port(spec)) is not None:
+        annotations[ann.SERVICE_PORT] = port
+    annotations[ann.ORIGINAL_POD] = original
+
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
     warnings: list[str] = []
     if pod.multiport:
@@ -152,10 +156,6 @@ def inject(
             "is false, so the init container has no ServiceAccount token for the ACL login",
             "remove automountServiceAccountToken: false, or mount the token at "
             f"{c.SA_TOKEN_DIR} in an app container")
-
-    if ann.SERVICE_PORT not in annotations and (port := _default_service_port(spec)) is not None:
-        annotations[ann.SERVICE_PORT] = port
-    annotations[ann.ORIGINAL_POD] = original
 
     volumes = spec.setdefault("volumes", []) or []
     spec["volumes"] = volumes

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from consul_inject import annotations as ann
-from consul_inject import stream, workloads, yamlcodec
+from consul_inject import podshape, stream, workloads, yamlcodec
 from consul_inject.decide import decide
 from consul_inject.errors import AnnotationError, InputError
 from consul_inject.inject import inject
@@ -82,7 +82,11 @@ def _parse(doc: _Doc, options: Options) -> None:
         col = (mark.column + 1) if mark else 1
         template = doc.segment.template()
         where = f"{options.source}:{line}:{col}" + (f" ({template})" if template else "")
-        problem = " ".join(x for x in (err.context, err.problem) if x)
+        started = err.context_mark if err.context_mark is not mark else None
+        context = err.context or ""
+        if context and started is not None:
+            context += f" (line {doc.segment.line + started.line}, column {started.column + 1})"
+        problem = ": ".join(x for x in (context, err.problem) if x)
         raise InputError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as err:
         raise InputError(f"{options.source}:{doc.segment.line}: invalid YAML: {err}") from None
@@ -139,8 +143,9 @@ class _Run:
         if template is None:
             self.report.warn(where, ref, "has no pod template; passed through")
             return False
-        meta = template.get("metadata") or {}
         try:
+            podshape.check(template, ".".join(path))
+            meta = template.get("metadata") or {}
             decision = decide(self.settings, meta, ref.namespace,
                               self.ns_labels.get(ref.namespace, {}))
             if not decision.inject:

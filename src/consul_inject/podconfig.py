@@ -18,10 +18,10 @@ from consul_inject import upstreams as ups
 from consul_inject.errors import AnnotationError
 from consul_inject.settings import SAFE_NAME_RE, Resources, Settings
 
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%@+=:,-]+$")
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%@+=:,-]+\Z")
 _PATH_FORM = "expected a file path of letters, digits and . _ ~ / % @ + = : , - only"
-_URL_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/%-]*$")
+_URL_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/%-]*\Z")
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,10 @@ def _unprivileged_port(annotations: Mapping[str, Any], key: str, default: str, l
     value = ann.get(annotations, key)
     if value is None or value == "":
         return default
-    try:
-        number = int(value, 10)
-    except ValueError:
+    if not value.isascii() or not value.isdigit():
         raise AnnotationError(key, f'"{value}" is not a valid integer',
-                              f"expected a port number {low}-65535") from None
+                              f"expected a port number {low}-65535")
+    number = int(value)
     if not low <= number <= 65535:
         raise AnnotationError(key, f"{number} is outside {low}-65535",
                               f"expected a port number {low}-65535")
@@ -179,9 +178,12 @@ def resolve(
     dns = ann.get_bool(a, ann.CONSUL_DNS, _label_bool(namespace_labels, ann.CONSUL_DNS,
                                                         settings.consul_dns, namespace))
     if dns and not settings.consul_dns_ip:
+        source = (ann.CONSUL_DNS if ann.CONSUL_DNS in a
+                  else f'label {ann.CONSUL_DNS} on Namespace "{namespace}"'
+                  if ann.CONSUL_DNS in namespace_labels else "values dns.enableRedirection")
         raise AnnotationError(
-            ann.CONSUL_DNS, "Consul DNS redirection is on but the Consul DNS Service IP is not "
-            "known", f"pass --consul-dns-ip, or set {settings.resource_prefix.upper()}"
+            source, "turns Consul DNS redirection on, but the Consul DNS Service IP is not "
+            "known", f"pass --consul-dns-ip, or set {settings.resource_prefix.upper().replace('-', '_')}"
             "_DNS_SERVICE_HOST as the injector's environment would")
 
     metrics = ann.get_bool(a, ann.ENABLE_METRICS, settings.metrics, empty_is_default=True)
@@ -240,7 +242,7 @@ def resolve(
         exclude_inbound=_ports(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
         exclude_outbound=_ports(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
         exclude_cidrs=_cidrs(a),
-        exclude_uids=_list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}$"),
+        exclude_uids=_list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}\Z"),
                            'expected a comma list of numeric user IDs such as "5996,1000"'),
         upstreams=tuple(ups.parse(value, spec, namespaces=settings.enable_namespaces,
                                   partitions=bool(settings.partition)))
@@ -252,7 +254,7 @@ def resolve(
 
 
 def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    items = _list(annotations, key, re.compile(r"^[0-9]{1,5}$"),
+    items = _list(annotations, key, re.compile(r"^[0-9]{1,5}\Z"),
                   'expected a comma list of port numbers such as "8080,9090" (no spaces)')
     for item in items:
         if not 1 <= int(item) <= 65535:
@@ -263,11 +265,10 @@ def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def _service_metrics_port(a: Mapping[str, Any], spec: Mapping[str, Any]) -> int:
     raw = ann.get(a, ann.SERVICE_METRICS_PORT)
     if raw:
-        try:
-            port = int(raw, 10)
-        except ValueError:
+        if not raw.isascii() or not raw.isdigit():
             raise AnnotationError(ann.SERVICE_METRICS_PORT, f'"{raw}" is not a valid integer',
-                                  "expected a port number 1-65535") from None
+                                  "expected a port number 1-65535")
+        port = int(raw)
         if not 1 <= port <= 65535:
             raise AnnotationError(ann.SERVICE_METRICS_PORT, f"{port} is outside 1-65535")
         return port
@@ -286,7 +287,7 @@ def _concurrency(a: Mapping[str, Any], settings: Settings) -> str:
     raw = ann.get(a, ann.ENVOY_CONCURRENCY)
     if raw is None or raw == "":
         return str(settings.envoy_concurrency)
-    if not re.match(r"^[+-]?[0-9]+$", raw):
+    if not re.match(r"^[+-]?[0-9]+\Z", raw):
         raise AnnotationError(ann.ENVOY_CONCURRENCY, f'"{raw}" is not a whole number',
                               "expected 0 or more Envoy worker threads, e.g. \"2\"")
     if int(raw) < 0:

@@ -28,7 +28,9 @@ class Report:
 
     def warn(self, where: str, ref: Ref | None, message: str) -> None:
         subject = f"{where}: {ref}: " if ref is not None else f"{where}: "
-        self.warnings.append(subject + message)
+        self.warnings.append("".join(
+            ch if ch.isprintable() else ch.encode("unicode_escape").decode()
+            for ch in subject + message))
 
     def count(self, outcome: str) -> int:
         return sum(1 for e in self.entries if e.outcome == outcome)

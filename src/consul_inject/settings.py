@@ -15,14 +15,14 @@ from typing import Any
 from consul_inject import annotations as ann
 from consul_inject.errors import ValuesError
 
-_DURATION_RE = re.compile(r"^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$")
+_DURATION_RE = re.compile(r"^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+\Z")
 _DURATION_PART_RE = re.compile(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)")
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9,
             "m": 60 * 10**9, "h": 3600 * 10**9}
 # Names that reach the init shell script: letters, digits and - . _ only (no quotes, `$`, spaces).
-SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
 _PEM_RE = re.compile(
-    r"^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?)+$"
+    r"^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?)+\Z"
 )
 
 
@@ -214,14 +214,12 @@ class _Values:
 
 
 def consul_fullname(values: Mapping[str, Any], release: str) -> str:
-    """The chart's `consul.fullname` helper: fullnameOverride, global.name, or release-based."""
+    """The chart's `consul.fullname` helper: fullnameOverride, else global.name, else
+    `<release>-<nameOverride or consul>` (no shortening when the release contains the name)."""
     reader = _Values(values)
-    override = reader.string("fullnameOverride") or reader.string("global.name")
-    if override:
-        return override[:63].rstrip("-")
-    name = reader.string("nameOverride") or "consul"
-    full = release if name in release else f"{release}-{name}"
-    return full[:63].rstrip("-")
+    name = (reader.string("fullnameOverride") or reader.string("global.name")
+            or f"{release}-{reader.string('nameOverride') or 'consul'}")
+    return name[:63].rstrip("-")
 
 
 def from_values(
@@ -382,12 +380,12 @@ def _check_script_safe(settings: Settings) -> None:
     )
     for path, value in checks:
         if value and not SAFE_NAME_RE.match(value) and not (
-            path.endswith("Prefix") and re.match(r"^[A-Za-z0-9._-]+$", value)
+            path.endswith("Prefix") and re.match(r"^[A-Za-z0-9._-]+\Z", value)
         ):
             raise ValuesError(
                 path, f"{value!r} is not a name; use letters, digits, '-', '.' and '_' only"
             )
-    if not re.match(r"^/[A-Za-z0-9._~/%-]*$", settings.prometheus_scrape_path):
+    if not re.match(r"^/[A-Za-z0-9._~/%-]*\Z", settings.prometheus_scrape_path):
         raise ValuesError(
             "connectInject.metrics.defaultPrometheusScrapePath",
             f"{settings.prometheus_scrape_path!r} is not a URL path such as /metrics",

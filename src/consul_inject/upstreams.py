@@ -18,7 +18,7 @@ FORMS = (
     "expected NAME[.NAMESPACE[.PARTITION]]:PORT[:DATACENTER], prepared_query:NAME:PORT or "
     "NAME.svc[.NS.ns][.X.peer|.X.ap|.X.dc]:PORT"
 )
-_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?\Z")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
     if tail:
         value, label = tail
         if label not in labels:
-            raise _fail(item, f'has unknown label ".{label}"; expected one of '
-                        + ", ".join("." + x for x in labels))
+            raise _fail(item, f'has unknown label ".{label}" (allowed here: '
+                        + ", ".join("." + x for x in labels) + ")")
         peer, partition, dc = (value if label == x else "" for x in ("peer", "ap", "dc"))
     for part in (pieces[0], ns, partition, peer, dc):
         if (part and not _NAME_RE.match(part)) or (part is pieces[0] and not part):

@@ -1,0 +1,66 @@
+"""Check that the parts of a pod template injection reads or writes have Kubernetes' shapes.
+
+Kubernetes would reject these documents anyway; checking first turns what would be a crash or a
+half-built pod into one line naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consul_inject.errors import AnnotationError
+
+_CONTAINER_LISTS = ("ports", "env", "volumeMounts")
+_CONTAINER_MAPS = ("securityContext", "livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _expect(value: Any, kind: type, path: str) -> None:
+    if value is not None and not isinstance(value, kind):
+        expected = "a mapping" if kind is dict else "a list"
+        raise AnnotationError(path, f"is {_describe(value)}, expected {expected}",
+                              "fix the manifest; Kubernetes would reject it too")
+
+
+def _describe(value: Any) -> str:
+    return {str: "a string", list: "a list", dict: "a mapping", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _items(value: Any, path: str) -> list[Any]:
+    _expect(value, list, path)
+    items = value or []
+    for i, item in enumerate(items):
+        _expect(item, dict, f"{path}[{i}]")
+        if item is None:
+            raise AnnotationError(f"{path}[{i}]", "is empty, expected a mapping")
+    return list(items)
+
+
+def check(template: dict[str, Any], prefix: str) -> None:
+    """Raise AnnotationError naming `<prefix>.<field>` for the first field of the wrong shape."""
+    at = f"{prefix}." if prefix else ""
+    meta = template.get("metadata")
+    _expect(meta, dict, f"{at}metadata")
+    for key in ("annotations", "labels"):
+        value = (meta or {}).get(key)
+        _expect(value, dict, f"{at}metadata.{key}")
+        for name in value or {}:
+            if not isinstance(name, str):
+                raise AnnotationError(f"{at}metadata.{key}", f"has a non-string key {name!r}")
+    spec = template.get("spec")
+    _expect(spec, dict, f"{at}spec")
+    spec = spec or {}
+    _expect(spec.get("securityContext"), dict, f"{at}spec.securityContext")
+    _items(spec.get("volumes"), f"{at}spec.volumes")
+    for list_key in ("initContainers", "containers"):
+        for i, container in enumerate(_items(spec.get(list_key), f"{at}spec.{list_key}")):
+            where = f"{at}spec.{list_key}[{i}]"
+            if not isinstance(container.get("name"), str):
+                raise AnnotationError(f"{where}.name", "is missing or not a string")
+            for key in _CONTAINER_LISTS:
+                _items(container.get(key), f"{where}.{key}")
+            for key in _CONTAINER_MAPS:
+                _expect(container.get(key), dict, f"{where}.{key}")
+            for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+                _expect((container.get(key) or {}).get("httpGet"), dict,
+                        f"{where}.{key}.httpGet")

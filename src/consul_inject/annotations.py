@@ -72,6 +72,9 @@ KNOWN = frozenset(
     and value.startswith(P)
 ) | {P + "service-tags", P + "connect-service-tags", P + "service-ignore"}
 META_PREFIX = P + "service-meta-"
+# Helm 4 adds this to every document for the post-renderer's round trip and removes it after;
+# it is not part of the pod that reaches the cluster.
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, values
 from consul_inject import settings as settings_mod
@@ -76,7 +77,7 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _inject_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=f"{PROG} inject", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Inject the manifests in FILE (or stdin for -) and write them to stdout or -o.",
         epilog=EPILOG)
@@ -107,7 +108,19 @@ def _log_path() -> Path:
 
 
 def _under_helm4() -> bool:
-    return bool(os.environ.get("HELM_PLUGIN_NAME"))
+    """Set by the plugin's launcher; HELM_PLUGIN_NAME alone would also match Helm 3 plugins
+    (helm-diff) that run `helm template --post-renderer consul-inject`."""
+    return os.environ.get("CONSUL_INJECT_HELM4") == "1"
+
+
+class UsageError(Exception):
+    """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
+    message also reaches the log under Helm 4."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}\n")
 
 
 def _log(text: str) -> None:
@@ -173,8 +186,12 @@ def _write(output: str) -> None:
 
 
 def cmd_postrender(args: argparse.Namespace) -> int:
-    code, output = _render(args, sys.stdin.buffer.read(), "<stdin>")
+    data = sys.stdin.buffer.read()
+    code, output = _render(args, data, "<stdin>")
     if code == 0:
+        if _under_helm4() and not output.strip():
+            # Helm 4 refuses empty output even for a chart that renders nothing.
+            output = "# consul-inject: no documents\n"
         _write(output)
     return code
 
@@ -231,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, rest = args_list[0], args_list[1:]
             if name == "inject":
                 return cmd_inject(_inject_parser().parse_args(rest))
-            demo = argparse.ArgumentParser(prog=f"{PROG} demo",
+            demo = _Parser(prog=f"{PROG} demo",
                                            description="Inject the bundled seed examples.")
             _add_render_options(demo)
             return cmd_demo(demo.parse_args(rest))
@@ -241,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _tell_user(message)
         _log(message)
         return 1
+    except UsageError as err:
+        _tell_user(str(err))
+        _log(str(err))
+        return 2
     except KeyboardInterrupt:
         return 130
     except SystemExit as exc:  # argparse: --help (0) and usage errors (2)

@@ -37,8 +37,11 @@ def go_json(data: Any) -> str:
 
 
 def _original_pod(template: Mapping[str, Any]) -> str:
-    return go_json({"metadata": template.get("metadata") or {},
-                    "spec": template.get("spec") or {}, "status": {}})
+    meta = dict(template.get("metadata") or {})
+    if ann.HELM4_FILENAME in (meta.get("annotations") or {}):
+        meta["annotations"] = {k: v for k, v in meta["annotations"].items()
+                               if k != ann.HELM4_FILENAME}
+    return go_json({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
 
 
 def _default_service_port(spec: Mapping[str, Any]) -> str | None:

@@ -21,7 +21,6 @@ from consul_inject.report import Entry, Report
 from consul_inject.settings import Settings
 from consul_inject.workloads import Ref
 
-HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 # Kinds whose documents are parsed: workloads, and what injection reads from the stream.
 _READ_KINDS = workloads.WORKLOAD_KINDS | {"Namespace", "ServiceAccount", "Service", "Secret"}
 _KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
@@ -65,7 +64,7 @@ def _where(doc: _Doc, options: Options) -> str:
     if template is None and isinstance(doc.data, dict):
         meta = doc.data.get("metadata")
         if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
-            name = meta["annotations"].get(HELM4_FILENAME)
+            name = meta["annotations"].get(ann.HELM4_FILENAME)
             template = name if isinstance(name, str) else None
     return template or f"{options.source}:{doc.segment.line}"
 

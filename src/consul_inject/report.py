@@ -36,8 +36,9 @@ class Report:
         return sum(1 for e in self.entries if e.outcome == outcome)
 
     def summary(self) -> str:
+        docs = "document" if self.documents == 1 else "documents"
         return (f"{self.count('injected')} injected, {self.count('skipped')} skipped, "
-                f"{self.documents} documents")
+                f"{self.documents} {docs}")
 
     def text(self) -> str:
         lines = [f"warning: {w}" for w in self.warnings]

@@ -70,6 +70,15 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--consul-dns-ip", metavar="IP",
                         help="ClusterIP of the Consul DNS Service, required when DNS redirection "
                         "is on (dns.enableRedirection or the consul-dns annotation)")
+    parser.add_argument("--missing-service", choices=("error", "warn"), default=None,
+                        help="a pod with no Service selecting it (or a multi-port service without "
+                        "its ServiceAccount and token Secret) is an error (default) or only a "
+                        "warning, for releases whose Services live elsewhere "
+                        "(values: consulInject.missingService)")
+    parser.add_argument("--create-service-account-secrets", action="store_true",
+                        help="add the ServiceAccount and kubernetes.io/service-account-token "
+                        "Secret each multi-port service needs when the stream lacks them "
+                        "(values: consulInject.createServiceAccountSecrets)")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings as errors")
     parser.add_argument("--report", choices=("text", "json", "none"), default="text",
@@ -144,7 +153,12 @@ def _tell_user(text: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> settings_mod.Settings:
-    merged = values.resolve(args.values, args.set, args.set_string)
+    sets = list(args.set)
+    if args.missing_service:
+        sets.append(f"consulInject.missingService={args.missing_service}")
+    if args.create_service_account_secrets:
+        sets.append("consulInject.createServiceAccountSecrets=true")
+    merged = values.resolve(args.values, sets, args.set_string)
     ca_text = None
     if args.consul_ca_file:
         try:

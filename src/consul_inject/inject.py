@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,11 +127,11 @@ def inject(
     template: Mapping[str, Any],
     namespace: str,
     namespace_labels: Mapping[str, str],
-    sa_secrets: Mapping[str, str] | None = None,
+    token_secret: Callable[[str], str] = lambda account: account,
 ) -> Injection:
     """Return the injected copy of `template` (a pod template or a Pod's metadata+spec).
 
-    `sa_secrets` maps a ServiceAccount name to its token Secret, for multi-port pods with ACLs.
+    `token_secret` names the token Secret of a ServiceAccount, for multi-port pods with ACLs.
     """
     original = _original_pod(template)
     out = copy.deepcopy(dict(template))
@@ -185,8 +185,8 @@ def inject(
     services = pod.services if pod.multiport else (pod.service_name,)
     for i, service in enumerate(services):
         if settings.acls and c.uses_own_token(pod, service):
-            secret = (sa_secrets or {}).get(service, service)
-            volumes.append({"name": f"{service}-service-account", "secret": {"secretName": secret}})
+            volumes.append({"name": f"{service}-service-account",
+                            "secret": {"secretName": token_secret(service)}})
         init_containers.append(c.connect_init(settings, pod, i, service, token_mount))
         containers.append(c.envoy_sidecar(settings, pod, i, service))
     if pod.merged_metrics:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from consul_inject import annotations as ann
-from consul_inject import podshape, stream, workloads, yamlcodec
+from consul_inject import podshape, services, stream, workloads, yamlcodec
 from consul_inject.decide import decide
 from consul_inject.errors import AnnotationError, InputError
 from consul_inject.inject import inject
@@ -103,25 +103,19 @@ def _resources(data: Any) -> Iterator[dict[str, Any]]:
                     yield item
 
 
-def _context(docs: list[_Doc], options: Options) -> tuple[dict[str, dict[str, str]],
-                                                            dict[str, str]]:
-    """Namespace labels and ServiceAccount token Secrets found in the stream."""
-    ns_labels: dict[str, dict[str, str]] = {}
-    sa_secrets: dict[str, str] = {}
+def _namespace_labels(docs: list[_Doc]) -> dict[str, dict[str, str]]:
+    """Labels of the Namespace objects in the stream (the webhook reads them from the API)."""
+    labels: dict[str, dict[str, str]] = {}
     for doc in docs:
         for res in _resources(doc.data):
-            kind, meta = res.get("kind"), res.get("metadata")
-            if not isinstance(meta, dict) or workloads.api_group(res.get("apiVersion")) != "":
-                continue
-            if kind == "Namespace" and isinstance(meta.get("name"), str):
-                labels = meta.get("labels") or {}
-                ns_labels[meta["name"]] = {str(k): str(v) for k, v in labels.items()}
-            elif kind == "ServiceAccount" and isinstance(meta.get("name"), str):
-                secrets = res.get("secrets") or []
-                if secrets and isinstance(secrets[0], dict) and secrets[0].get("name"):
-                    ns = meta.get("namespace") or options.namespace
-                    sa_secrets[f"{ns}/{meta['name']}"] = str(secrets[0]["name"])
-    return ns_labels, sa_secrets
+            meta = res.get("metadata")
+            if (res.get("kind") == "Namespace" and isinstance(meta, dict)
+                    and workloads.api_group(res.get("apiVersion")) == ""
+                    and isinstance(meta.get("name"), str)):
+                found: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) \
+                    else {}
+                labels[meta["name"]] = {str(k): str(v) for k, v in found.items()}
+    return labels
 
 
 class _Run:
@@ -130,7 +124,8 @@ class _Run:
         self.options = options
         self.report = Report()
         self.ns_labels: dict[str, dict[str, str]] = {}
-        self.sa_secrets: dict[str, str] = {}
+        self.index = services.StreamIndex()
+        self.created: list[dict[str, Any]] = []  # documents to emit before the current one
 
     def workload(self, res: dict[str, Any], where: str) -> bool:
         """Inject `res` in place if it is a workload the webhook would mutate; True if changed."""
@@ -151,18 +146,31 @@ class _Run:
                 self._explain_skip(res, path, ref, where)
                 self.report.entries.append(Entry(ref, where, "skipped", decision.reason))
                 return False
-            secrets = {k.split("/", 1)[1]: v for k, v in self.sa_secrets.items()
-                       if k.startswith(ref.namespace + "/")}
             result = inject(self.settings, template, ref.namespace,
-                            self.ns_labels.get(ref.namespace, {}), secrets)
+                            self.ns_labels.get(ref.namespace, {}),
+                            lambda account: self.index.secret_for(ref.namespace, account))
+            binding = services.bind(self.settings, template, result, ref.namespace, self.index)
         except AnnotationError as err:
             self.report.errors.append(f"{where}: {ref}: {err.text()}")
             return False
+        for problem in binding.missing:
+            if self.settings.missing_service == "warn":
+                self.report.warn(where, ref, problem)
+            else:
+                self.report.errors.append(
+                    f"{where}: {ref}: {problem} (objects kept in another release: "
+                    "--missing-service=warn)")
+        for account in binding.accounts_to_create:
+            self.created.extend(services.account_documents(account, res.get("metadata", {}).get(
+                "namespace") if isinstance(res.get("metadata"), dict) else None))
+            self.index.add(self.created[-2], ref.namespace)
+            self.index.add(self.created[-1], ref.namespace)
         workloads.set_template(res, path, result.template)
-        for warning in result.warnings:
+        for warning in result.warnings + binding.warnings:
             self.report.warn(where, ref, warning)
         self._warn_injected(res, result.template, ref, where)
-        self.report.entries.append(Entry(ref, where, "injected", decision.reason, result.services,
+        self.report.entries.append(Entry(ref, where, "injected", decision.reason,
+                                         binding.consul_services,
                                          tuple(u.raw.strip() for u in result.upstreams)))
         return True
 
@@ -212,11 +220,21 @@ class _Run:
             for _, item in workloads.list_items(data):
                 if isinstance(item, dict):
                     changed = self.workload(item, where) or changed
+        created = self._take_created()
         if not changed:
-            return doc.segment.text
+            return created + doc.segment.text if created else doc.segment.text
         prefix, trailing = doc.segment.split_for_rewrite()
-        text = prefix + yamlcodec.dump(data) + trailing
+        if created and not any(stream.is_document_start(line) for line in prefix.split("\n")):
+            prefix = "---\n" + prefix
+        text = created + prefix + yamlcodec.dump(data) + trailing
         return text.replace("\n", "\r\n") if doc.segment.crlf else text
+
+    def _take_created(self) -> str:
+        """ServiceAccounts and Secrets added for multi-port services, placed before their pod."""
+        text = "".join(f"---\n# Source: consul-inject/service-account-{d['kind'].lower()}.yaml\n"
+                       + yamlcodec.dump(d) for d in self.created)
+        self.created = []
+        return text
 
 
 def run(data: bytes, settings: Settings, options: Options) -> Result:
@@ -236,7 +254,10 @@ def run(data: bytes, settings: Settings, options: Options) -> Result:
                 run_.report.errors.append(str(err))
     if run_.report.errors:
         return Result("", run_.report)
-    run_.ns_labels, run_.sa_secrets = _context(docs, options)
+    run_.ns_labels = _namespace_labels(docs)
+    for doc in docs:
+        for res in _resources(doc.data):
+            run_.index.add(res, options.namespace)
     texts = [run_.document(doc) for doc in docs]
     run_.report.documents = sum(1 for d in docs if d.segment.is_document)
     if run_.report.errors:

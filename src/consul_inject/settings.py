@@ -89,6 +89,9 @@ class Settings:
     consul_api_timeout: str = "5s"
     log_level: str = "info"
     log_json: bool = False
+    # consul-inject's own keys (values section `consulInject`), not the Consul chart's:
+    missing_service: str = "error"  # or "warn": Services/ServiceAccounts kept elsewhere
+    create_service_account_secrets: bool = False
 
     @property
     def acls(self) -> bool:
@@ -358,9 +361,18 @@ def from_values(
         consul_api_timeout=format_go_duration(timeout_ns),
         log_level=log_level,
         log_json=v.boolean("global.logJSON", False),
+        missing_service=_choice(v, "consulInject.missingService", ("error", "warn")),
+        create_service_account_secrets=v.boolean("consulInject.createServiceAccountSecrets", False),
     )
     _check_script_safe(settings)
     return settings
+
+
+def _choice(v: _Values, path: str, choices: tuple[str, ...]) -> str:
+    value = v.string(path, choices[0])
+    if value not in choices:
+        raise ValuesError(path, f"{value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 DEFAULT_NAMESPACE_SELECTOR = (

@@ -21,6 +21,10 @@ def _is_marker(line: str, marker: str) -> bool:
     return line.startswith(marker) and (len(line) == 3 or line[3] in " \t\r\n")
 
 
+def is_document_start(line: str) -> bool:
+    return _is_marker(line, "---")
+
+
 def _is_blank_or_comment(line: str) -> bool:
     stripped = line.strip()
     return not stripped or stripped.startswith("#")

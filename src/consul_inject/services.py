@@ -1,0 +1,278 @@
+"""Check injected pods against the Services, ServiceAccounts and Secrets of the same stream.
+
+The webhook sees one pod; these mistakes only surface later, as pods stuck in init for two
+minutes (spec sections 3.8, 3.11, 4.3-4.5). The post-renderer sees the whole release and can
+name them at render time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from consul_inject import annotations as ann
+from consul_inject import workloads
+from consul_inject.errors import AnnotationError
+from consul_inject.inject import Injection
+from consul_inject.settings import Settings
+
+IGNORE_LABEL = ann.P + "service-ignore"
+TOKEN_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+@dataclass(frozen=True)
+class KubeService:
+    name: str
+    namespace: str
+    selector: Mapping[str, str]
+    ports: tuple[Mapping[str, Any], ...]
+    ignored: bool
+
+    def selects(self, labels: Mapping[str, Any]) -> bool:
+        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
+
+
+@dataclass
+class StreamIndex:
+    services: list[KubeService] = field(default_factory=list)
+    accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
+    token_secrets: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, sa) -> secret
+
+    def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
+        kind, meta = res.get("kind"), res.get("metadata")
+        if workloads.api_group(res.get("apiVersion")) != "" or not isinstance(meta, dict):
+            return
+        name, ns = meta.get("name"), meta.get("namespace") or default_namespace
+        if not isinstance(name, str):
+            return
+        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        spec: dict[str, Any] = res["spec"] if isinstance(res.get("spec"), dict) else {}
+        if kind == "Service":
+            selector: dict[str, Any] = spec["selector"] if isinstance(spec.get("selector"), dict) \
+                else {}
+            ports = tuple(p for p in spec.get("ports") or [] if isinstance(p, dict))
+            ignored = str(labels.get(IGNORE_LABEL, "")).lower() == "true"
+            self.services.append(KubeService(name, ns, {str(k): str(v) for k, v in
+                                                        selector.items()}, ports, ignored))
+        elif kind == "ServiceAccount":
+            secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
+            self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
+        elif kind == "Secret" and res.get("type") == TOKEN_TYPE:
+            owner = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION)
+            if isinstance(owner, str):
+                self.token_secrets[(ns, owner)] = name
+
+    def secret_for(self, namespace: str, account: str) -> str:
+        """The token Secret the webhook would mount for a multi-port service's account."""
+        secrets = self.accounts.get((namespace, account)) or []
+        return secrets[0] if secrets else self.token_secrets.get((namespace, account), account)
+
+
+def build_index(resources: Iterable[Mapping[str, Any]], default_namespace: str) -> StreamIndex:
+    index = StreamIndex()
+    for res in resources:
+        index.add(res, default_namespace)
+    return index
+
+
+@dataclass
+class Binding:
+    """What the endpoints controller will register for a pod, and what the stream lacks."""
+
+    consul_services: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # problems a missing-object policy governs
+    accounts_to_create: list[str] = field(default_factory=list)
+
+
+def _service_yaml(name: str, labels: Mapping[str, Any], port: int | None) -> str:
+    selector = ", ".join(f"{k}: {v}" for k, v in labels.items()
+                         if not str(k).startswith(ann.P)) or "app: <label>"
+    target = f", targetPort: {port}" if port else ""
+    return (f"add a Service, e.g. {{apiVersion: v1, kind: Service, metadata: {{name: {name}}}, "
+            f"spec: {{selector: {{{selector}}}, ports: [{{port: 80{target}}}]}}}}")
+
+
+def _pod_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
+    numbers: set[int] = set()
+    names: set[str] = set()
+    for container in spec.get("containers") or []:
+        for port in container.get("ports") or []:
+            if isinstance(port.get("containerPort"), int):
+                numbers.add(port["containerPort"])
+            if isinstance(port.get("name"), str):
+                names.add(port["name"])
+    return numbers, names
+
+
+def _first_port(spec: Mapping[str, Any]) -> int | None:
+    numbers = sorted(_pod_ports(spec)[0])
+    return numbers[0] if numbers else None
+
+
+def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
+    numbers, names = _pod_ports(spec)
+    for port in service.ports:
+        target = port.get("targetPort", port.get("port"))
+        if (isinstance(target, int) and target not in numbers) or (
+            isinstance(target, str) and target not in names
+        ):
+            binding.warnings.append(
+                f'Service "{service.name}" port {port.get("port")} targets {target!r}, which no '
+                "container of the pod exposes; Consul registers the pod but traffic to that "
+                "port goes nowhere")
+
+
+def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex,
+            binding: Binding) -> str:
+    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    selecting = [s for s in index.services if s.namespace == namespace and s.selects(labels)]
+    wanted = ann.get(annotations, ann.KUBERNETES_SERVICE)
+    if wanted:
+        chosen = [s for s in selecting if s.name == wanted]
+        if not chosen:
+            binding.missing.append(
+                f'{ann.KUBERNETES_SERVICE} names Service "{wanted}", but no Service of that name in '
+                f'namespace "{namespace}" selects the pod')
+    else:
+        chosen = [s for s in selecting if not s.ignored]
+        if len(chosen) > 1:
+            names = ", ".join(f'"{s.name}"' for s in chosen)
+            raise AnnotationError(
+                "Services", f"{names} all select this pod, so Consul would register it once per "
+                "Service and connect-init would time out",
+                f'set {ann.KUBERNETES_SERVICE} on the pod template to the one to use, or label the '
+                f'others {IGNORE_LABEL}: "true"')
+        if not chosen:
+            hint = _service_yaml(ann.get(annotations, ann.SERVICE) or "<name>", labels,
+                                 _first_port(spec))
+            binding.missing.append(f'no Service in namespace "{namespace}" selects the pod '
+                                   f"(Consul needs one to register it); {hint}")
+    if chosen:
+        _check_target_ports(chosen[0], spec, binding)
+    return ann.get(annotations, ann.SERVICE) or (chosen[0].name if chosen else "")
+
+
+def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, settings: Settings,
+           services: tuple[str, ...], binding: Binding) -> None:
+    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    ports_raw = ann.get(annotations, ann.SERVICE_PORT) or ""
+    ports = ports_raw.split(",")
+    form = (f'expected one port per service in the same order, e.g. {ann.SERVICE}: "web,web-admin" '
+            f'with {ann.SERVICE_PORT}: "8080,9090"')
+    if len(ports) != len(services):
+        raise AnnotationError(ann.SERVICE_PORT, f'"{ports_raw}" lists {len(ports)} port(s) for '
+                              f"{len(services)} services", form)
+    for svc, port in zip(services, ports, strict=True):
+        if not port or port != port.strip():
+            raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is empty '
+                                  "or has spaces", form)
+        try:
+            ann.port_value(spec, port)
+        except ValueError:
+            raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is not a '
+                                  "port of the pod", "expected a containerPort number or port "
+                                  "name") from None
+    account = spec.get("serviceAccountName") or "default"
+    if account != services[0]:
+        raise AnnotationError("spec.serviceAccountName", f'is "{account}", but a multi-port pod '
+                              f'must run as its first service, "{services[0]}"',
+                              f"set serviceAccountName: {services[0]}")
+    for svc in services:
+        match = [s for s in index.services if s.namespace == namespace and s.name == svc]
+        if not match or not match[0].selects(labels):
+            binding.missing.append(
+                f'service "{svc}" needs a Service named "{svc}" selecting the pod (a multi-port '
+                f"pod registers one Consul service per Service); {_service_yaml(svc, labels, None)}")
+        elif match[0].ignored:
+            raise AnnotationError(ann.SERVICE, f'Service "{svc}" is labelled {IGNORE_LABEL}, so '
+                                  "Consul never registers it", "remove the label")
+        has_account = (namespace, svc) in index.accounts
+        has_secret = bool(index.accounts.get((namespace, svc))) or (namespace, svc) in \
+            index.token_secrets
+        if not (has_account and has_secret):
+            if settings.create_service_account_secrets:
+                binding.accounts_to_create.append(svc)
+            else:
+                binding.missing.append(
+                    f'service "{svc}" needs a ServiceAccount "{svc}" and a {TOKEN_TYPE} Secret '
+                    f'"{svc}" annotated {SA_NAME_ANNOTATION}: {svc} (Kubernetes 1.24+); add them, '
+                    "or pass --create-service-account-secrets")
+
+
+def _check_acl_name(settings: Settings, name: str, template: Mapping[str, Any]) -> None:
+    account = (template.get("spec") or {}).get("serviceAccountName") or "default"
+    if not settings.acls:
+        return
+    if account == "default":
+        raise AnnotationError(
+            "spec.serviceAccountName", 'is "default" (or unset); with ACLs the Consul login is '
+            'refused to it (binding rule serviceaccount.name!=default)',
+            f"run the pod as a ServiceAccount named after its Consul service{f' ({name})' if name else ''}")
+    if name and name != account:
+        raise AnnotationError(
+            "spec.serviceAccountName", f'is "{account}", but with ACLs it must equal the Consul '
+            f'service name "{name}"', f"rename one of them, or set {ann.SERVICE}: {account}")
+
+
+_SIDECAR_PORTS = "the sidecar's own ports (15001, 19000+, 20000+, 20100, 20200, 20300-20500+, 21000+)"
+
+
+def _check_upstream_ports(injection: Injection, template: Mapping[str, Any]) -> None:
+    """Local bind ports must be unique and clear of the app's and the sidecar's ports."""
+    spec = injection.template.get("spec") or {}
+    taken: dict[int, str] = {}
+    for container in spec.get("containers") or []:
+        for port in container.get("ports") or []:
+            if isinstance(port.get("containerPort"), int):
+                taken[port["containerPort"]] = f'container "{container.get("name")}"'
+    count = max(1, len(injection.services))
+    app_containers = len((template.get("spec") or {}).get("containers") or [])
+    reserved = {15001, 20100, 20200}
+    for i in range(count):
+        reserved |= {19000 + i, 20000 + i, 21000 + i}
+    for i in range(app_containers + count + 1):
+        reserved |= {20300 + i, 20400 + i, 20500 + i}
+    seen: dict[int, str] = {}
+    for up in injection.upstreams:
+        item = up.raw.strip()
+        if up.port in seen:
+            raise AnnotationError(ann.UPSTREAMS, f'items "{seen[up.port]}" and "{item}" both bind '
+                                  f"local port {up.port}", "give every upstream its own port")
+        seen[up.port] = item
+        owner = taken.get(up.port) or (_SIDECAR_PORTS if up.port in reserved else None)
+        if owner:
+            raise AnnotationError(ann.UPSTREAMS, f'item "{item}" binds local port {up.port}, which '
+                                  f"{owner} uses", "pick a free port for the upstream")
+
+
+def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, namespace: str,
+         index: StreamIndex) -> Binding:
+    """Check one injected pod (`template` as rendered, `injection` its result)."""
+    binding = Binding(())
+    if len(injection.services) > 1:
+        _multi(template, namespace, index, settings=settings, services=injection.services,
+               binding=binding)
+        binding.consul_services = injection.services
+    else:
+        name = _single(template, namespace, index, binding)
+        _check_acl_name(settings, name, template)
+        binding.consul_services = (name,) if name else ()
+    _check_upstream_ports(injection, template)
+    return binding
+
+
+def account_documents(name: str, namespace: str | None) -> list[dict[str, Any]]:
+    """The ServiceAccount and token Secret a multi-port service needs (Kubernetes 1.24+)."""
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
+        {"apiVersion": "v1", "kind": "Secret",
+         "metadata": {**meta, "annotations": {SA_NAME_ANNOTATION: name}}, "type": TOKEN_TYPE},
+    ]

@@ -8,7 +8,6 @@ refuse it with an AnnotationError instead.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -142,19 +141,17 @@ def is_quantity(value: str) -> bool:
     return bool(_QUANTITY_RE.match(value))
 
 
+_GO_SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+                     "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
 def go_quote(text: str) -> str:
-    """Go strconv.Quote for printable text; other characters become \\x, \\u or \\U escapes."""
+    """Go strconv.Quote: short escapes, then \\x, \\u or \\U for what Go does not print."""
     out = ['"']
     for ch in text:
         code = ord(ch)
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
+        if ch in _GO_SHORT_ESCAPES:
+            out.append(_GO_SHORT_ESCAPES[ch])
         elif ch.isprintable():
             out.append(ch)
         elif code < 0x80:
@@ -167,13 +164,55 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
+def go_shlex(text: str) -> list[str]:
+    """Split like github.com/google/shlex, which consul-k8s uses for envoy extra args.
+
+    Unlike POSIX shells and Python's shlex: `#` starts a comment only at the start of a word, and
+    inside double quotes a backslash escapes any character (it is dropped).
+    """
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    state = "start"
+    for ch in text:
+        if state == "comment":
+            state = "start" if ch == "\n" else "comment"
+        elif state in ("escape", "dquote_escape"):
+            word.append(ch)
+            state = "word" if state == "escape" else "dquote"
+        elif state == "dquote" and ch != '"':
+            if ch == "\\":
+                state = "dquote_escape"
+            else:
+                word.append(ch)
+        elif state == "squote" and ch != "'":
+            word.append(ch)
+        elif state in ("dquote", "squote"):
+            state = "word"  # the closing quote
+        elif ch in " \t\r\n":
+            if in_word:
+                words.append("".join(word))
+            word, in_word, state = [], False, "start"
+        elif state == "start" and ch == "#":
+            state = "comment"
+        else:
+            in_word = True
+            state = {'"': "dquote", "'": "squote", "\\": "escape"}.get(ch, "word")
+            if state == "word":
+                word.append(ch)
+    if state in ("escape", "dquote_escape"):
+        raise ValueError("EOF found after escape character")
+    if state in ("dquote", "squote"):
+        raise ValueError("EOF found when expecting closing quote")
+    if in_word:
+        words.append("".join(word))
+    return words
+
+
 def envoy_extra_args(key: str, value: str) -> list[str]:
     """Split like google/shlex, then re-quote tokens with spaces as consul-k8s does."""
     try:
-        lexer = shlex.shlex(value, posix=True, punctuation_chars=False)
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        tokens = list(lexer)
+        tokens = go_shlex(value)
     except ValueError as err:
         raise AnnotationError(
             key, f"cannot split {value!r} into arguments: {err}",

@@ -26,6 +26,12 @@ _PEM_RE = re.compile(
 )
 
 
+DEFAULT_NAMESPACE_SELECTOR = (
+    'matchExpressions:\n  - key: "kubernetes.io/metadata.name"\n    operator: "NotIn"\n'
+    '    values: ["kube-system","local-path-storage","openebs"]\n'
+)
+
+
 @dataclass(frozen=True)
 class Resources:
     cpu_request: str | None = None
@@ -53,7 +59,7 @@ class Settings:
     require_annotation: bool = True  # !connectInject.default
     allow_namespaces: tuple[str, ...] = ("*",)
     deny_namespaces: tuple[str, ...] = ()
-    namespace_selector: str = ""  # connectInject.namespaceSelector, YAML text
+    namespace_selector: str = DEFAULT_NAMESPACE_SELECTOR  # connectInject.namespaceSelector
     consul_app_name: str = "consul"  # chart name; the webhook's objectSelector skips app=<it>
     image_consul: str = "hashicorp/consul:1.13.9"
     image_envoy: str = "envoyproxy/envoy:v1.23.10"
@@ -71,7 +77,7 @@ class Settings:
     cni: bool = False
     consul_dns: bool = False
     consul_dns_ip: str = ""
-    resource_prefix: str = "consul"
+    resource_prefix: str = "consul-consul"  # consul.fullname of release "consul"
     openshift: bool = False
     sidecar_resources: Resources = field(default_factory=Resources)
     envoy_concurrency: int = 2
@@ -260,11 +266,11 @@ def from_values(
             "connectInject.imageEnvoy", "is not a chart value; set global.imageEnvoy instead"
         )
     destination = v.string("connectInject.consulNamespaces.consulDestinationNamespace", "default")
-    if destination in ("system", "universal", "operator", "root"):
-        raise ValuesError(
-            "connectInject.consulNamespaces.consulDestinationNamespace",
-            f'"{destination}" is a reserved Consul namespace name',
-        )
+    for path, name in (("connectInject.consulNamespaces.consulDestinationNamespace", destination),
+                       ("global.adminPartitions.name",
+                        v.string("global.adminPartitions.name", "default"))):
+        if name in ("system", "universal", "operator", "root"):
+            raise ValuesError(path, f'"{name}" is a name Consul reserves for future use')
 
     timeout_text = v.string("global.consulAPITimeout", "5s")
     try:
@@ -374,11 +380,6 @@ def _choice(v: _Values, path: str, choices: tuple[str, ...]) -> str:
         raise ValuesError(path, f"{value!r} is not one of {', '.join(choices)}")
     return value
 
-
-DEFAULT_NAMESPACE_SELECTOR = (
-    'matchExpressions:\n  - key: "kubernetes.io/metadata.name"\n    operator: "NotIn"\n'
-    '    values: ["kube-system","local-path-storage","openebs"]\n'
-)
 
 
 def _check_script_safe(settings: Settings) -> None:

@@ -145,6 +145,10 @@ def split(text: str) -> tuple[str, list[Segment]]:
             current.append(line)
             explicit = True
             after_end = False
+        elif after_end and not current and segments and _is_marker(line, "..."):
+            # Another `...` right after one: no new document, parsers skip it.
+            last = segments[-1]
+            segments[-1] = Segment(last.text + line, last.line, last.is_document)
         elif after_end and not _is_prelude(line):
             # A bare document after `...` (no `---`): a new document starts here.
             flush(line_no)

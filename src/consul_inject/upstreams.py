@@ -126,9 +126,12 @@ def env_vars(upstreams: list[Upstream], spec: Mapping[str, Any]) -> list[dict[st
     for up in upstreams:
         if up.kind == "prepared_query":
             # The webhook reads parts[1] (the query name) as the port: a var only appears when
-            # a container port happens to carry that name.
-            port = ann.container_port_named(spec, up.name)
-            if port is None or port <= 0:
+            # the name is a number or a container port happens to carry that name.
+            try:
+                port = ann.port_value(spec, up.name)
+            except ValueError:
+                continue
+            if port <= 0:
                 continue
             prefix = "PREPARED_QUERY"
         else:

@@ -8,6 +8,7 @@ typed, everything else is a string (`--set-string` keeps everything a string).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,17 +58,18 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Values:
 
 
 def _typed(text: str, as_string: bool) -> Any:
+    """Helm's strvals typedVal: true/false/null in any case, then base-10 int64 unless the text
+    starts with "0" (so "0644" stays a string)."""
     if as_string:
         return text
-    if text == "true":
-        return True
-    if text == "false":
-        return False
-    if text == "null":
+    lower = text.lower()
+    if lower in ("true", "false"):
+        return lower == "true"
+    if lower == "null":
         return None
     if text == "0":
         return 0
-    if text and not text.startswith("0") and text.lstrip("-").isdigit() and text != "-":
+    if text and text[0] != "0" and re.fullmatch(r"[+-]?[0-9]+", text):
         number = int(text)
         if -(2**63) <= number < 2**63:
             return number

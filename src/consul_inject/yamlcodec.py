@@ -21,7 +21,7 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Bounds that keep hostile input from exhausting memory (see SECURITY notes in README).
 MAX_DEPTH = 200
-MAX_ALIASES = 1000
+MAX_EXPANDED_NODES = 1_000_000  # go-yaml refuses "excessive aliasing" similarly
 
 _BOOL_TRUE = ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")
 _BOOL_FALSE = ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
@@ -127,33 +127,51 @@ KubeLoader.add_constructor("tag:yaml.org,2002:float", KubeLoader.construct_yaml_
 KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", KubeLoader.construct_yaml_str)
 
 
-def _check_shape(node: Node) -> None:
-    """Refuse nesting and alias counts beyond fixed bounds before constructing anything."""
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    seen_ids: set[int] = set()
-    aliases = 0
+def _check_shape(root: Node) -> None:
+    """Refuse deep nesting, recursive aliases, and aliases that would expand the document far
+    beyond its size ("billion laughs"), before anything is constructed or written out."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    seen: set[int] = set()
+    aliased = False
     while stack:
-        current, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise InputError(
-                f"line {current.start_mark.line + 1}: nesting deeper than {MAX_DEPTH} levels; "
-                "flatten the document"
-            )
-        if id(current) in seen_ids:
-            aliases += 1
-            if aliases > MAX_ALIASES:
-                raise InputError(
-                    f"more than {MAX_ALIASES} alias references in one document; "
-                    "write the values out instead of using anchors"
-                )
+        node, depth = stack.pop()
+        if id(node) in seen:
+            aliased = True
             continue
-        seen_ids.add(id(current))
-        if isinstance(current, MappingNode):
-            for key, value in current.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(current.value, list):
-            stack.extend((child, depth + 1) for child in current.value)
+        if depth > MAX_DEPTH:
+            raise InputError(f"line {node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH} "
+                             "levels; flatten the document")
+        seen.add(id(node))
+        stack.extend((child, depth + 1) for child in _children(node))
+    if not aliased:
+        return
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node) -> int:  # recursion depth is bounded by MAX_DEPTH, checked above
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise InputError(f"line {node.start_mark.line + 1}: an alias refers to a node that "
+                             "contains it; Kubernetes cannot represent recursive data")
+        active.add(key)
+        total = 1 + sum(size(child) for child in _children(node))
+        active.discard(key)
+        if total > MAX_EXPANDED_NODES:
+            raise InputError(f"line {root.start_mark.line + 1}: anchors and aliases would expand "
+                             f"this document to more than {MAX_EXPANDED_NODES:,} nodes; write it "
+                             "out without aliases")
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node.value, list) else []
 
 
 def load(text: str) -> Any:

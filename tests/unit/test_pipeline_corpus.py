@@ -46,7 +46,8 @@ def test_inject_by_default_still_skips_the_consul_chart_pods(corpus: bytes) -> N
 def test_a_renamed_chart_exposes_only_the_pods_without_an_opt_out(corpus: bytes) -> None:
     # With nameOverride the selector no longer matches app=consul: now only the pods that do
     # not carry connect-inject "false" are injected, as the webhook would inject them.
-    result = run(corpus, "connectInject.default=true", "nameOverride=mesh")
+    result = run(corpus, "connectInject.default=true", "nameOverride=mesh",
+                 "consulInject.missingService=warn")
     assert result.ok, result.report.errors
     outcome = {e.ref.name: e.outcome for e in result.report.entries}
     assert outcome["consul-connect-injector"] == "skipped"

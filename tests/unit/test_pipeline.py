@@ -1,0 +1,174 @@
+"""Whole-stream behaviour of pipeline.run on small hand-written streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from consul_inject import annotations as ann
+from consul_inject import pipeline, yamlcodec
+from consul_inject.settings import Settings
+
+SETTINGS = Settings()
+OPTIONS = pipeline.Options()
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+    spec:
+      containers:
+        - name: web
+          image: example/web:1
+          ports: [{name: http, containerPort: 8080}]
+"""
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+"""
+CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data:
+  mode: "0644"   # a comment that must survive
+  flag: 'yes'
+"""
+
+
+def run(text: str, settings: Settings = SETTINGS) -> pipeline.Result:
+    return pipeline.run(text.encode(), settings, OPTIONS)
+
+
+def load_all(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=yamlcodec.KubeLoader))
+
+
+def template_of(doc: dict[str, Any]) -> dict[str, Any]:
+    template = doc["spec"]["template"]
+    assert isinstance(template, dict)
+    return template
+
+
+def test_injects_opted_in_deployment_and_keeps_the_rest_verbatim() -> None:
+    text = ("# Source: web/templates/cm.yaml\n" + CONFIG_MAP + "---\n# Source: web/templates/d.yaml\n"
+            + DEPLOYMENT + "---\n" + SERVICE)
+    result = run(text)
+    assert result.ok, result.report.errors
+    first, second, third = result.output.split("---\n")
+    assert first == "# Source: web/templates/cm.yaml\n" + CONFIG_MAP
+    assert third == SERVICE
+    assert second.startswith("# Source: web/templates/d.yaml\n")
+    deployment = load_all(result.output)[1]
+    template = template_of(deployment)
+    assert [c["name"] for c in template["spec"]["containers"]] == ["web", "envoy-sidecar"]
+    assert [c["name"] for c in template["spec"]["initContainers"]] == [
+        "copy-consul-bin", "consul-connect-inject-init"]
+    annotations = template["metadata"]["annotations"]
+    assert annotations[ann.INJECT_STATUS] == "injected"
+    assert annotations[ann.SERVICE_PORT] == "http"
+    assert template["metadata"]["labels"][ann.LABEL_MANAGED_BY] == ann.MANAGED_BY_VALUE
+    assert result.report.count("injected") == 1
+    assert result.report.documents == 3
+
+
+def test_second_run_skips_already_injected() -> None:
+    once = run(DEPLOYMENT + "---\n" + SERVICE)
+    assert once.ok, once.report.errors
+    twice = run(once.output)
+    assert twice.ok, twice.report.errors
+    assert twice.output == once.output
+    assert twice.report.count("injected") == 0
+    assert twice.report.count("skipped") == 1
+
+
+def test_crlf_document_is_rewritten_with_crlf() -> None:
+    text = (DEPLOYMENT + "---\n" + SERVICE).replace("\n", "\r\n")
+    result = run(text)
+    assert result.ok, result.report.errors
+    assert result.output.count("\n") == result.output.count("\r\n")
+    assert load_all(result.output)[1] == load_all(text)[1]
+
+
+def test_flow_content_on_marker_line_is_rewritten_below_the_marker() -> None:
+    flow = yaml.safe_dump(yaml.safe_load(DEPLOYMENT), default_flow_style=True, width=10**6)
+    text = SERVICE + "--- " + flow
+    result = run(text)
+    assert result.ok, result.report.errors
+    head = result.output[len(SERVICE):]
+    assert head.startswith("---\n")
+    docs = load_all(result.output)
+    assert template_of(docs[1])["metadata"]["annotations"][ann.INJECT_STATUS] == "injected"
+
+
+def test_end_marker_and_trailing_comment_kept_after_rewrite() -> None:
+    text = SERVICE + "---\n" + DEPLOYMENT + "# end of web\n...\n"
+    result = run(text)
+    assert result.ok, result.report.errors
+    assert result.output.endswith("# end of web\n...\n")
+
+
+def test_not_opted_in_is_byte_identical() -> None:
+    text = "\ufeff# top\n" + DEPLOYMENT.replace('"true"', '"false"') + "...\n---\n" + CONFIG_MAP
+    result = run(text)
+    assert result.ok, result.report.errors
+    assert result.output == text
+    assert result.report.count("skipped") == 1
+
+
+def test_error_names_the_helm_template() -> None:
+    bad = DEPLOYMENT.replace(
+        'connect-inject: "true"\n',
+        'connect-inject: "true"\n        consul.hashicorp.com/connect-service-upstreams: db\n')
+    result = run("---\n# Source: web/templates/deploy.yaml\n" + bad + "---\n" + SERVICE)
+    assert not result.ok
+    assert result.output == ""
+    (error,) = result.report.errors
+    assert error.startswith('web/templates/deploy.yaml: deployment "web": '
+                            f'{ann.UPSTREAMS}: item "db" has no port')
+
+
+def test_invalid_inject_annotation_is_an_error() -> None:
+    result = run(DEPLOYMENT.replace('"true"', '"yes"') + "---\n" + SERVICE)
+    assert not result.ok
+    assert any(f'{ann.INJECT}: "yes" is not a boolean' in e for e in result.report.errors)
+
+
+def test_invalid_yaml_reports_line_and_column() -> None:
+    result = run(SERVICE + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: [oops\n")
+    assert not result.ok
+    (error,) = result.report.errors
+    assert error.startswith("<stdin>:")
+    assert "invalid YAML" in error
+
+
+def test_non_mapping_document_is_an_error() -> None:
+    result = run("- a\n- b\n")
+    assert not result.ok
+    assert "not a mapping" in result.report.errors[0]
+
+
+def test_empty_and_comment_only_streams() -> None:
+    for text in ("", "# nothing\n", "---\n", "---\n---\n"):
+        result = run(text)
+        assert result.ok, result.report.errors
+        assert result.output == text
+
+
+def test_repeated_end_markers_pass_through() -> None:
+    text = CONFIG_MAP + "...\n...\n"
+    assert len(list(yaml.safe_load_all(text))) == 1
+    result = run(text)
+    assert result.report.errors == []
+    assert result.output == text

@@ -1,0 +1,295 @@
+"""The go-yaml v2 (YAML 1.1 flavoured) meaning Kubernetes gives a manifest, and faithful dumps."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import yaml
+
+from consul_inject import yamlcodec
+from consul_inject.errors import InputError
+
+
+def value_of(scalar: str) -> Any:
+    data = yamlcodec.load(f"v: {scalar}\n")
+    assert isinstance(data, dict)
+    return data["v"]
+
+
+def roundtrip(value: Any) -> Any:
+    data = yamlcodec.load(yamlcodec.dump({"k": value}))
+    assert isinstance(data, dict)
+    return data["k"]
+
+
+# --- load: scalar meaning -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scalar", "expected"),
+    [
+        ("0644", 420),  # leading zero: octal, as go-yaml reads file modes
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("0b101", 5),
+        ("1_000", 1000),
+        ("+12", 12),
+        ("-7", -7),
+        ("0", 0),
+        ("8080", 8080),
+    ],
+)
+def test_load_integers(scalar: str, expected: int) -> None:
+    value = value_of(scalar)
+    assert type(value) is int
+    assert value == expected
+
+
+@pytest.mark.parametrize("scalar", ["yes", "Yes", "YES", "on", "On", "ON", "y", "Y", "true",
+                                    "True", "TRUE"])
+def test_load_yaml11_true(scalar: str) -> None:
+    assert value_of(scalar) is True
+
+
+@pytest.mark.parametrize("scalar", ["no", "No", "NO", "off", "Off", "OFF", "n", "N", "false",
+                                    "False", "FALSE"])
+def test_load_yaml11_false(scalar: str) -> None:
+    assert value_of(scalar) is False
+
+
+@pytest.mark.parametrize("scalar", ['"yes"', "'on'", '"y"', '"0644"', '"1e3"', "'true'"])
+def test_load_quoted_stays_string(scalar: str) -> None:
+    assert value_of(scalar) == scalar[1:-1]
+
+
+@pytest.mark.parametrize(
+    ("scalar", "expected"),
+    [("1e3", 1000.0), ("1E3", 1000.0), ("1.5", 1.5), (".5", 0.5), ("-2.5e-1", -0.25),
+     ("08", 8.0)],
+)
+def test_load_floats(scalar: str, expected: float) -> None:
+    value = value_of(scalar)
+    assert type(value) is float
+    assert value == expected
+
+
+def test_load_special_floats() -> None:
+    assert value_of(".inf") == math.inf
+    assert value_of("-.inf") == -math.inf
+    assert math.isnan(value_of(".nan"))
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    ["1:30", "190:20:30", "2020-01-01", "2020-01-01T10:00:00Z", "2001-12-14 21:59:43.10 -5",
+     "tRUE", "1e", "0x", "abc", "=", "v1.2.3", "1.2.3"],
+)
+def test_load_keeps_text_as_string(scalar: str) -> None:
+    assert value_of(scalar) == scalar
+
+
+@pytest.mark.parametrize("scalar", ["~", "null", "Null", "NULL", ""])
+def test_load_nulls(scalar: str) -> None:
+    assert value_of(scalar) is None
+
+
+def test_load_empty_and_comment_only_documents() -> None:
+    assert yamlcodec.load("") is None
+    assert yamlcodec.load("# only a comment\n") is None
+    assert yamlcodec.load("---\n") is None
+
+
+def test_load_accepts_its_own_markers_and_comments() -> None:
+    assert yamlcodec.load("# c\n--- # x\na: 1\n...\n") == {"a": 1}
+
+
+def test_load_merge_key() -> None:
+    data = yamlcodec.load("base: &b {x: 1, z: 3}\nd:\n  <<: *b\n  x: 2\n")
+    assert data == {"base": {"x": 1, "z": 3}, "d": {"x": 2, "z": 3}}
+
+
+def test_load_refuses_two_documents() -> None:
+    with pytest.raises(yaml.YAMLError):
+        yamlcodec.load("a: 1\n---\nb: 2\n")
+
+
+# --- load: refusals -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: 1\na: 2\n", "x:\n  a: 1\n  b: 2\n  a: 3\n", "{a: 1, a: 1}\n", "1: x\n0x1: y\n"],
+)
+def test_duplicate_keys_raise(text: str) -> None:
+    with pytest.raises(yaml.YAMLError, match="duplicate key"):
+        yamlcodec.load(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object:os.system {}\n",
+        "a: !!python/name:os.system\n",
+        "!!python/object/apply:os.system ['true']\n",
+        "a: !!python/tuple [1, 2]\n",
+    ],
+)
+def test_python_tags_refused(text: str) -> None:
+    with pytest.raises(yaml.YAMLError, match="constructor"):
+        yamlcodec.load(text)
+
+
+def _alias_doc(count: int) -> str:
+    return "\n".join(["a: &a [x]", *(f"b{i}: *a" for i in range(count))]) + "\n"
+
+
+def test_many_small_aliases_are_fine() -> None:
+    # The bound is on expansion, not on the number of references.
+    data = yamlcodec.load(_alias_doc(5000))
+    assert isinstance(data, dict)
+    assert len(data) == 5001
+    assert data["b4999"] == ["x"]
+
+
+def test_recursive_alias_is_refused() -> None:
+    with pytest.raises(InputError, match="contains it"):
+        yamlcodec.load("a: &a [*a]\n")
+
+
+def _billion_laughs(levels: int) -> str:
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_expansion_bomb_raises_input_error() -> None:
+    with pytest.raises(InputError, match="expand"):
+        yamlcodec.load(_billion_laughs(9))
+
+
+def test_alias_expansion_below_the_bound_loads() -> None:
+    data = yamlcodec.load(_billion_laughs(4))  # 10**4 leaves
+    assert isinstance(data, dict)
+    assert len(data["l3"]) == 10
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_depth_bound_allows_shallower_documents() -> None:
+    data = yamlcodec.load(_nested(yamlcodec.MAX_DEPTH - 1))
+    assert isinstance(data, list)
+
+
+def test_depth_bound_raises_input_error() -> None:
+    with pytest.raises(InputError, match="nesting deeper"):
+        yamlcodec.load(_nested(yamlcodec.MAX_DEPTH + 1))
+
+
+def test_depth_bound_counts_block_mappings() -> None:
+    text = "".join("  " * i + f"k{i}:\n" for i in range(yamlcodec.MAX_DEPTH + 1)) + \
+        "  " * (yamlcodec.MAX_DEPTH + 1) + "v\n"
+    with pytest.raises(InputError, match=str(yamlcodec.MAX_DEPTH)):
+        yamlcodec.load(text)
+
+
+# --- dump -----------------------------------------------------------------------------------
+
+
+AMBIGUOUS = [
+    "yes", "Yes", "no", "on", "off", "y", "Y", "n", "N", "true", "False", "0644", "0o17", "0x1F",
+    "0b101", "1_000", "1e3", "1.5", ".5", "+12", "-7", "12", "2020-01-01", "2020-01-01T10:00:00Z",
+    "null", "Null", "~", "", ".inf", ".nan", "<<", "1:30", "- a", "a: b", "#x", " lead", "trail ",
+    "@x", "`x", "!x", "&x", "*x", "%x", "{x", "[x", "|", ">", "'", '"', "? x", "-", "---", "...",
+    "a #b",
+]
+
+
+@pytest.mark.parametrize("text", AMBIGUOUS)
+def test_dump_then_load_keeps_strings(text: str) -> None:
+    back = roundtrip(text)
+    assert type(back) is str
+    assert back == text
+
+
+@pytest.mark.parametrize("text", ["yes", "on", "y", "n", "0644", "1e3", "2020-01-01", "null",
+                                  "~", ""])
+def test_dump_quotes_ambiguous_scalars(text: str) -> None:
+    dumped = yamlcodec.dump({"k": text})
+    assert dumped in (f"k: '{text}'\n", f'k: "{text}"\n')
+
+
+def test_dump_plain_for_unambiguous_strings() -> None:
+    assert yamlcodec.dump({"k": "hello"}) == "k: hello\n"
+    assert yamlcodec.dump({"k": "hashicorp/consul:1.13.9"}) == "k: hashicorp/consul:1.13.9\n"
+
+
+@pytest.mark.parametrize("value", [420, 0, -1, 1.5, True, False, None, 2**40])
+def test_dump_then_load_keeps_non_strings(value: Any) -> None:
+    back = roundtrip(value)
+    assert type(back) is type(value)
+    assert back == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\nb",
+        "a\nb\n",
+        "\nleading newline",
+        "\nleading newline and no trailing one",
+        "  indented first\nx",
+        "x\n  indented second",
+        "a\n\nb",
+        "a\n#not a comment",
+        "a\n---\nb",
+        "a\n...\nb",
+        "caf\u00e9\n\u65e5\u672c",
+        "#!/bin/sh\nexec \"$@\"\n",
+    ],
+)
+def test_multiline_strings_dump_as_literal_blocks(text: str) -> None:
+    dumped = yamlcodec.dump({"k": text})
+    assert dumped.startswith("k: |")
+    assert roundtrip(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\nb\n\n", "\n", "\n\n", "trailing space \nx", "tab\tin\nit", "cr\r\nlf", "x\n "],
+)
+def test_other_multiline_strings_round_trip_exactly(text: str) -> None:
+    assert roundtrip(text) == text
+
+
+def test_dump_keeps_key_order_and_block_style() -> None:
+    data = {"z": 1, "a": {"m": [1, {"b": 2}], "k": "s"}}
+    assert yamlcodec.dump(data) == "z: 1\na:\n  m:\n  - 1\n  - b: 2\n  k: s\n"
+
+
+def test_dump_quotes_keys_that_would_load_as_booleans() -> None:
+    dumped = yamlcodec.dump({"y": 1, "on": 2})
+    assert yamlcodec.load(dumped) == {"y": 1, "on": 2}
+
+
+def test_dump_writes_no_aliases() -> None:
+    shared = {"x": 1}
+    dumped = yamlcodec.dump({"a": shared, "b": shared})
+    assert "&" not in dumped
+    assert "*" not in dumped
+    assert yamlcodec.load(dumped) == {"a": {"x": 1}, "b": {"x": 1}}
+
+
+def test_dump_does_not_wrap_long_lines() -> None:
+    long = "word " * 100 + "end"
+    dumped = yamlcodec.dump({"k": long})
+    assert dumped.count("\n") == 1
+    assert roundtrip(long) == long
+
+
+def test_dump_unicode_unescaped() -> None:
+    assert yamlcodec.dump({"k": "caf\u00e9"}) == "k: caf\u00e9\n"

@@ -37,6 +37,10 @@ class KubeService:
 @dataclass
 class StreamIndex:
     services: list[KubeService] = field(default_factory=list)
+    # (namespace, label key, label value) of one selector item -> services, so that matching a
+    # pod costs a lookup per label, not a scan of every Service in a 10,000-document release.
+    by_selector: dict[tuple[str, str, str], list[KubeService]] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
     accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
     token_secrets: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, sa) -> secret
 
@@ -54,8 +58,13 @@ class StreamIndex:
                 else {}
             ports = tuple(p for p in spec.get("ports") or [] if isinstance(p, dict))
             ignored = str(labels.get(IGNORE_LABEL, "")).lower() == "true"
-            self.services.append(KubeService(name, ns, {str(k): str(v) for k, v in
-                                                        selector.items()}, ports, ignored))
+            service = KubeService(name, ns, {str(k): str(v) for k, v in selector.items()}, ports,
+                                  ignored)
+            self.services.append(service)
+            self.by_name.setdefault((ns, name), service)
+            if service.selector:
+                key, value = next(iter(service.selector.items()))
+                self.by_selector.setdefault((ns, key, value), []).append(service)
         elif kind == "ServiceAccount":
             secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
             self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
@@ -63,6 +72,17 @@ class StreamIndex:
             owner = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION)
             if isinstance(owner, str):
                 self.token_secrets[(ns, owner)] = name
+
+    def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
+        """Services of `namespace` whose selector matches `labels`, in stream order."""
+        found: dict[int, KubeService] = {}
+        for key, value in labels.items():
+            for service in self.by_selector.get((namespace, str(key), str(value)), ()):
+                if service.selects(labels):
+                    found[id(service)] = service
+        if len(found) > 1:
+            return sorted(found.values(), key=self.services.index)
+        return list(found.values())
 
     def secret_for(self, namespace: str, account: str) -> str:
         """The token Secret the webhook would mount for a multi-port service's account."""
@@ -129,7 +149,7 @@ def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex,
             binding: Binding) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
-    selecting = [s for s in index.services if s.namespace == namespace and s.selects(labels)]
+    selecting = index.selecting(namespace, labels)
     wanted = ann.get(annotations, ann.KUBERNETES_SERVICE)
     if wanted:
         chosen = [s for s in selecting if s.name == wanted]
@@ -183,12 +203,12 @@ def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, s
                               f'must run as its first service, "{services[0]}"',
                               f"set serviceAccountName: {services[0]}")
     for svc in services:
-        match = [s for s in index.services if s.namespace == namespace and s.name == svc]
-        if not match or not match[0].selects(labels):
+        service = index.by_name.get((namespace, svc))
+        if service is None or not service.selects(labels):
             binding.missing.append(
                 f'service "{svc}" needs a Service named "{svc}" selecting the pod (a multi-port '
                 f"pod registers one Consul service per Service); {_service_yaml(svc, labels, None)}")
-        elif match[0].ignored:
+        elif service.ignored:
             raise AnnotationError(ann.SERVICE, f'Service "{svc}" is labelled {IGNORE_LABEL}, so '
                                   "Consul never registers it", "remove the label")
         has_account = (namespace, svc) in index.accounts

@@ -132,6 +132,16 @@ def _sequence(data: list[Any], indent: int) -> list[str]:
     return lines
 
 
+def block_mapping(data: dict[Any, Any], indent: int) -> list[str]:
+    """Lines of a block mapping whose keys start at column `indent`."""
+    return _mapping(data, indent)
+
+
+def block_sequence(data: list[Any], indent: int) -> list[str]:
+    """Lines of a block sequence whose dashes stand at column `indent`."""
+    return _sequence(data, indent)
+
+
 def emit(data: Any) -> str:
     """A whole document body (no `---`), ending with a newline."""
     if isinstance(data, dict) and data:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.nodes import Node
 
 from consul_inject import annotations as ann
-from consul_inject import podshape, services, stream, workloads, yamlcodec
+from consul_inject import patch, podshape, services, stream, workloads, yamlcodec
 from consul_inject.decide import decide
 from consul_inject.errors import AnnotationError, InputError
 from consul_inject.inject import inject
@@ -56,7 +57,7 @@ class Result:
 class _Doc:
     segment: stream.Segment
     data: Any = None
-    parsed: bool = False
+    node: Node | None = None  # the composed tree, with positions for patching the text
 
 
 def _where(doc: _Doc, options: Options) -> str:
@@ -70,11 +71,8 @@ def _where(doc: _Doc, options: Options) -> str:
 
 
 def _parse(doc: _Doc, options: Options) -> None:
-    text = doc.segment.text
-    if doc.segment.line == 1 and text.startswith(stream.BOM):
-        text = text[1:]
     try:
-        doc.data = yamlcodec.load(text)
+        doc.node, doc.data = yamlcodec.load_with_node(doc.segment.text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = doc.segment.line + (mark.line if mark else 0)
@@ -91,7 +89,6 @@ def _parse(doc: _Doc, options: Options) -> None:
         raise InputError(f"{options.source}:{doc.segment.line}: invalid YAML: {err}") from None
     except InputError as err:
         raise InputError(f"{options.source}:{doc.segment.line}: {err}") from None
-    doc.parsed = True
 
 
 def _resources(data: Any) -> Iterator[dict[str, Any]]:
@@ -127,16 +124,16 @@ class _Run:
         self.index = services.StreamIndex()
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
 
-    def workload(self, res: dict[str, Any], where: str) -> bool:
-        """Inject `res` in place if it is a workload the webhook would mutate; True if changed."""
+    def workload(self, res: dict[str, Any], where: str) -> dict[str, Any] | None:
+        """The injected copy of `res` if it is a workload the webhook would mutate, else None."""
         path = workloads.template_path(res)
         if path is None:
-            return False
+            return None
         ref = workloads.ref_of(res, self.options.namespace)
         template = workloads.get_template(res, path)
         if template is None:
             self.report.warn(where, ref, "has no pod template; passed through")
-            return False
+            return None
         try:
             podshape.check(template, ".".join(path))
             meta = template.get("metadata") or {}
@@ -145,14 +142,14 @@ class _Run:
             if not decision.inject:
                 self._explain_skip(res, path, ref, where)
                 self.report.entries.append(Entry(ref, where, "skipped", decision.reason))
-                return False
+                return None
             result = inject(self.settings, template, ref.namespace,
                             self.ns_labels.get(ref.namespace, {}),
                             lambda account: self.index.secret_for(ref.namespace, account))
             binding = services.bind(self.settings, template, result, ref.namespace, self.index)
         except AnnotationError as err:
             self.report.errors.append(f"{where}: {ref}: {err.text()}")
-            return False
+            return None
         for problem in binding.missing:
             if self.settings.missing_service == "warn":
                 self.report.warn(where, ref, problem)
@@ -165,14 +162,13 @@ class _Run:
                 "namespace") if isinstance(res.get("metadata"), dict) else None))
             self.index.add(self.created[-2], ref.namespace)
             self.index.add(self.created[-1], ref.namespace)
-        workloads.set_template(res, path, result.template)
         for warning in result.warnings + binding.warnings:
             self.report.warn(where, ref, warning)
         self._warn_injected(res, result.template, ref, where)
         self.report.entries.append(Entry(ref, where, "injected", decision.reason,
                                          binding.consul_services,
                                          tuple(u.raw.strip() for u in result.upstreams)))
-        return True
+        return workloads.with_template(res, path, result.template)
 
     def _explain_skip(self, res: dict[str, Any], path: tuple[str, ...], ref: Ref,
                       where: str) -> None:
@@ -215,18 +211,32 @@ class _Run:
                 f"{where}: document is a {type(data).__name__}, not a mapping; every document "
                 "must be a Kubernetes resource (apiVersion, kind, metadata)")
             return doc.segment.text
-        changed = self.workload(data, where)
+        new = self.workload(data, where) or data
         if workloads.is_list(data):
-            for _, item in workloads.list_items(data):
-                if isinstance(item, dict):
-                    changed = self.workload(item, where) or changed
+            items = list(new["items"])
+            for i, item in workloads.list_items(data):
+                if isinstance(item, dict) and (injected := self.workload(item, where)) is not None:
+                    items[i] = injected
+            if items != new["items"]:
+                new = {**new, "items": items}
         created = self._take_created()
-        if not changed:
+        if new is data:
             return created + doc.segment.text if created else doc.segment.text
+        text = self._rewrite(doc, new)
+        if created and not any(stream.is_document_start(line) for line in text.split("\n")):
+            text = "---\n" + text
+        return created + text
+
+    def _rewrite(self, doc: _Doc, new: dict[str, Any]) -> str:
+        """The document's text edited in place to read as `new`; written anew only where the
+        edit would be ambiguous (aliases, merge keys). Reading every edit back would double
+        the cost of a large release; tests/unit/test_patch.py checks edits read back instead."""
+        if doc.node is not None:
+            patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
+            if patched is not None:
+                return patched
         prefix, trailing = doc.segment.split_for_rewrite()
-        if created and not any(stream.is_document_start(line) for line in prefix.split("\n")):
-            prefix = "---\n" + prefix
-        text = created + prefix + yamlcodec.dump(data) + trailing
+        text = prefix + yamlcodec.dump(new) + trailing
         return text.replace("\n", "\r\n") if doc.segment.crlf else text
 
     def _take_created(self) -> str:

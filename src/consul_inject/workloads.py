@@ -66,15 +66,12 @@ def get_template(resource: dict[str, Any], path: tuple[str, ...]) -> dict[str, A
     return node if isinstance(node, dict) else None
 
 
-def set_template(resource: dict[str, Any], path: tuple[str, ...], template: dict[str, Any]) -> None:
+def with_template(resource: dict[str, Any], path: tuple[str, ...],
+                  template: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `resource` holding `template` at `path` (copies only the maps on the path)."""
     if not path:
-        resource.clear()
-        resource.update(template)
-        return
-    node = resource
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = template
+        return template
+    return {**resource, path[0]: with_template(resource[path[0]], path[1:], template)}
 
 
 def list_items(resource: dict[str, Any]) -> Iterator[tuple[int, Any]]:

@@ -127,6 +127,20 @@ KubeLoader.add_constructor("tag:yaml.org,2002:float", KubeLoader.construct_yaml_
 KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", KubeLoader.construct_yaml_str)
 
 
+_INDENT_RE = re.compile(r"^[ ]+", re.MULTILINE)
+
+
+def _surely_shallow(text: str) -> bool:
+    """Cheap proof that a document has no aliases and cannot nest MAX_DEPTH levels: each level
+    needs an indentation column, a bracket or a `- ` on a line."""
+    if "*" in text:
+        return False
+    indents = _INDENT_RE.findall(text)
+    deepest = max(map(len, indents)) if indents else 0
+    bound = deepest + text.count("[") + text.count("{") + text.count("- ") + 2
+    return bound < MAX_DEPTH
+
+
 def _check_shape(root: Node) -> None:
     """Refuse deep nesting, recursive aliases, and aliases that would expand the document far
     beyond its size ("billion laughs"), before anything is constructed or written out."""
@@ -179,13 +193,19 @@ def load(text: str) -> Any:
 
     Raises yaml.YAMLError with marks relative to `text`, or InputError for bound violations.
     """
+    return load_with_node(text)[1]
+
+
+def load_with_node(text: str) -> tuple[Node | None, Any]:
+    """The composed node tree (with text positions) and the data built from it."""
     loader = KubeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
-        _check_shape(node)
-        return loader.construct_document(node)
+            return None, None
+        if not _surely_shallow(text):
+            _check_shape(node)
+        return node, loader.construct_document(node)
     finally:
         loader.dispose()
 

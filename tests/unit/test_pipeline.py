@@ -101,13 +101,14 @@ def test_crlf_document_is_rewritten_with_crlf() -> None:
     assert load_all(result.output)[1] == load_all(text)[1]
 
 
-def test_flow_content_on_marker_line_is_rewritten_below_the_marker() -> None:
+def test_flow_document_on_the_marker_line_is_edited_in_flow_style() -> None:
     flow = yaml.safe_dump(yaml.safe_load(DEPLOYMENT), default_flow_style=True, width=10**6)
     text = SERVICE + "--- " + flow
     result = run(text)
     assert result.ok, result.report.errors
     head = result.output[len(SERVICE):]
-    assert head.startswith("---\n")
+    assert head.startswith("--- {apiVersion: apps/v1, kind: Deployment")
+    assert head.count("\n") == 1
     docs = load_all(result.output)
     assert template_of(docs[1])["metadata"]["annotations"][ann.INJECT_STATUS] == "injected"
 

@@ -37,7 +37,7 @@ _NOT_STR_RE = re.compile(
 )
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     dumped = json.dumps(text, ensure_ascii=False)
     return _QUOTE_RE.sub(lambda m: _QUOTE_ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}"), dumped)
 
@@ -53,7 +53,7 @@ def _string(value: str) -> str:
         and not _NOT_STR_RE.match(value)
     ):
         return value
-    return _quoted(value)
+    return quoted(value)
 
 
 def scalar(value: Any) -> str:
@@ -77,7 +77,7 @@ def scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
-def _literal(text: str, indent: int) -> list[str] | None:
+def literal(text: str, indent: int) -> list[str] | None:
     """`|` block lines for multi-line text, or None when a literal block cannot hold it."""
     if "\n" not in text or _LITERAL_BAD.search(text) or not text.strip():
         return None
@@ -102,7 +102,7 @@ def _value_lines(value: Any, indent: int) -> tuple[str, list[str]]:
         if not value:
             return " []", []
         return "", _sequence(value, indent)
-    if isinstance(value, str) and (block := _literal(value, indent)) is not None:
+    if isinstance(value, str) and (block := literal(value, indent)) is not None:
         return " " + block[0], block[1:]
     return " " + scalar(value), []
 

@@ -11,7 +11,6 @@ changing kind); callers then write the document anew with `emitter`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -31,8 +30,9 @@ def _same(a: Any, b: Any) -> bool:
 
 def _flow_scalar(value: Any) -> str:
     text = emitter.scalar(value)
-    if isinstance(value, str) and any(c in text for c in ",[]{}"):
-        return json.dumps(value, ensure_ascii=False)
+    # In flow context a plain scalar may not hold flow indicators or start with `?`/`:`.
+    if isinstance(value, str) and (any(c in text for c in ",[]{}") or text.startswith(("?", ":"))):
+        return emitter.quoted(value)
     return text
 
 
@@ -75,6 +75,13 @@ class _Patch:
             block = self.newline + block.removesuffix(self.newline)
         self.edits.append((pos, pos, block))
 
+    def delete_lines(self, start: int, end: int) -> None:
+        """Remove whole lines; at the very end of a text without a final newline, also the line
+        break before them (which an insertion there added)."""
+        if end == len(self.text) and not self.text.endswith("\n") and start > 0:
+            start -= 2 if self.text[start - 2:start] == "\r\n" else 1
+        self.edits.append((start, end, ""))
+
     def line_of(self, pos: int) -> int:
         """Start of the line holding `pos`, which must be the line's first non-blank character."""
         start = self.line_start(pos)
@@ -102,15 +109,19 @@ class _Patch:
             else:
                 self.sequence(node, old, new, flow=flow or bool(node.flow_style), key_end=key_end)
         elif isinstance(node, ScalarNode) and not isinstance(new, (dict, list)):
-            self.scalar(node, new, flow)
+            self.scalar(node, new, flow, indent)
         elif isinstance(node, ScalarNode) and old is None and not flow and key_end is not None:
             self.fill(node, new, indent, key_end)
         else:
             raise _Unpatchable("a value changes kind")
 
-    def scalar(self, node: ScalarNode, new: Any, flow: bool) -> None:
+    def scalar(self, node: ScalarNode, new: Any, flow: bool, indent: int) -> None:
         start, end = int(node.start_mark.index), int(node.end_mark.index)
-        text = _flow_scalar(new) if flow else emitter.scalar(new)
+        block = emitter.literal(new, indent) if isinstance(new, str) and not flow else None
+        if block is not None:
+            text = block[0] + self.newline + self.newline.join(block[1:])
+        else:
+            text = _flow_scalar(new) if flow else emitter.scalar(new)
         if node.style in ("|", ">") and self.text[end - 1:end] == "\n":
             text += "\n"
         self.edits.append((start, end, text))
@@ -149,8 +160,8 @@ class _Patch:
                           indent=int(key_node.start_mark.column),
                           key_end=int(key_node.end_mark.index))
             else:
-                start = self.line_of(int(key_node.start_mark.index))
-                self.edits.append((start, self.line_end(self.end_of(value_node)), ""))
+                self.delete_lines(self.line_of(int(key_node.start_mark.index)),
+                                  self.line_end(self.end_of(value_node)))
         added = {k: v for k, v in new.items() if k not in old}
         if not added:
             return
@@ -168,26 +179,26 @@ class _Patch:
         items = node.value
         if len(items) != len(old):
             raise _Unpatchable("sequence")
-        positional = len(old) == len(new)
+        pairs: list[tuple[int, int]] = []  # (old index, new index) of items kept in place
         j = 0
-        deleted: list[int] = []
-        for i, item in enumerate(items):
-            if j < len(new) and _matches(old[i], new[j], positional):
-                self.diff(item, old[i], new[j], flow=flow, indent=int(node.start_mark.column) + 2,
-                          key_end=None)
+        for i in range(len(old)):
+            if j < len(new) and _matches(old[i], new[j]):
+                pairs.append((i, j))
                 j += 1
-            else:
-                deleted.append(i)
+        deleted = sorted(set(range(len(old))) - {i for i, _ in pairs})
         rest = new[j:]
         if flow and deleted:
             self.replace_flow(node, new)
             return
+        for i, k in pairs:
+            self.diff(items[i], old[i], new[k], flow=flow, indent=int(node.start_mark.column),
+                      key_end=None)
         if not flow and len(deleted) == len(items) and not new and key_end is not None:
             self.edits.append((key_end, self.end_of(node), ": []"))
             return
         for i in deleted:
             dash = self.text.rfind("-", 0, int(items[i].start_mark.index) + 1)
-            self.edits.append((self.line_of(dash), self.line_end(self.end_of(items[i])), ""))
+            self.delete_lines(self.line_of(dash), self.line_end(self.end_of(items[i])))
         if not rest:
             return
         if flow:
@@ -213,16 +224,20 @@ class _Patch:
         return text
 
 
-def _matches(a: Any, b: Any, positional: bool) -> bool:
+def _matches(a: Any, b: Any) -> bool:
+    """Is new item `b` the old item `a`, changed in place? Named items (containers, volumes,
+    env vars) by name; anything else by position."""
     if _same(a, b):
         return True
-    if isinstance(a, dict) and isinstance(b, dict) and a.get("name") is not None:
+    if isinstance(a, dict) and isinstance(b, dict):
         return bool(a.get("name") == b.get("name"))
-    return positional and not isinstance(a, dict)
+    return not isinstance(a, (dict, list)) and not isinstance(b, (dict, list))
 
 
 def rewrite(text: str, root: Node, old: Any, new: Any) -> str | None:
     """`text` (whose parse is `root`/`old`) edited to read as `new`, or None if not patchable."""
+    if "*" in text or "<<" in text:
+        return None  # aliases and merge keys share nodes: an edit in one place shows in others
     patch = _Patch(text)
     try:
         patch.diff(root, old, new, flow=False, indent=0, key_end=None)

@@ -22,6 +22,14 @@ class AnnotationError(InputError):
         return f"{self.key}: {self.problem}{tail}"
 
 
+class AnnotationErrors(InputError):
+    """Several independent problems found in one pass (each item of a list annotation)."""
+
+    def __init__(self, errors: list[AnnotationError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(e.text() for e in errors))
+
+
 class ValuesError(InputError):
     """A chart value with a bad type or content, named by its dotted key path."""
 

@@ -74,7 +74,7 @@ def _check_multiport(pod: podconfig.PodConfig) -> None:
            "metrics": f'set {ann.ENABLE_METRICS}: "false"',
            "metrics merging": f'set {ann.ENABLE_METRICS_MERGING}: "false"'}
     for what, on in (("transparent proxy", pod.tproxy), ("metrics", pod.metrics),
-                     ("metrics merging", pod.metrics and pod.merged_metrics)):
+                     ("metrics merging", pod.metrics_merging)):
         if on:
             raise AnnotationError(ann.SERVICE, f"multi port services are not compatible with "
                                   f"{what}", fix[what])

@@ -16,7 +16,7 @@ from yaml.nodes import Node
 from consul_inject import annotations as ann
 from consul_inject import patch, podshape, services, stream, workloads, yamlcodec
 from consul_inject.decide import decide
-from consul_inject.errors import AnnotationError, InputError
+from consul_inject.errors import AnnotationError, AnnotationErrors, InputError
 from consul_inject.inject import inject
 from consul_inject.report import Entry, Report
 from consul_inject.settings import Settings
@@ -146,22 +146,27 @@ class _Run:
             result = inject(self.settings, template, ref.namespace,
                             self.ns_labels.get(ref.namespace, {}),
                             lambda account: self.index.secret_for(ref.namespace, account))
-            binding = services.bind(self.settings, template, result, ref.namespace, self.index)
+            binding = services.bind(self.settings, template, result, ref.namespace, self.index,
+                                    workload=ref.name)
         except AnnotationError as err:
             self.report.errors.append(f"{where}: {ref}: {err.text()}")
+            return None
+        except AnnotationErrors as errs:
+            self.report.errors.extend(f"{where}: {ref}: {e.text()}" for e in errs.errors)
             return None
         for problem in binding.missing:
             if self.settings.missing_service == "warn":
                 self.report.warn(where, ref, problem)
             else:
                 self.report.errors.append(
-                    f"{where}: {ref}: {problem} (objects kept in another release: "
+                    f"{where}: {ref}: {problem} (if it is deployed apart from this release, pass "
                     "--missing-service=warn)")
-        for account in binding.accounts_to_create:
-            self.created.extend(services.account_documents(account, res.get("metadata", {}).get(
-                "namespace") if isinstance(res.get("metadata"), dict) else None))
-            self.index.add(self.created[-2], ref.namespace)
-            self.index.add(self.created[-1], ref.namespace)
+        for created in binding.to_create:
+            self.created.append(created)
+            self.index.add(created, ref.namespace)
+            self.report.entries.append(Entry(
+                workloads.ref_of(created, ref.namespace), where, "created",
+                f"for the multi-port services of {ref}"))
         for warning in result.warnings + binding.warnings:
             self.report.warn(where, ref, warning)
         self._warn_injected(res, result.template, ref, where)

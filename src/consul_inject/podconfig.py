@@ -34,6 +34,7 @@ class PodConfig:
     overwrite_probes: bool
     consul_dns_ip: str  # "" unless Consul DNS is on
     metrics: bool
+    metrics_merging: bool  # the setting itself; merging runs only with metrics and a port
     merged_metrics: bool
     merged_metrics_port: str
     scrape_port: str
@@ -219,6 +220,7 @@ def resolve(
         overwrite_probes=overwrite,
         consul_dns_ip=settings.consul_dns_ip if dns else "",
         metrics=metrics,
+        metrics_merging=merging,
         merged_metrics=merged_metrics,
         merged_metrics_port=merged_port,
         scrape_port=scrape_port,

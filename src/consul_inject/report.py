@@ -37,14 +37,15 @@ class Report:
 
     def summary(self) -> str:
         docs = "document" if self.documents == 1 else "documents"
-        return (f"{self.count('injected')} injected, {self.count('skipped')} skipped, "
+        created = f", {self.count('created')} created" if self.count("created") else ""
+        return (f"{self.count('injected')} injected, {self.count('skipped')} skipped{created}, "
                 f"{self.documents} {docs}")
 
     def text(self) -> str:
         lines = [f"warning: {w}" for w in self.warnings]
         for e in self.entries:
             line = f"{e.ref} {e.outcome}"
-            if e.outcome == "skipped" and e.reason:
+            if e.outcome in ("skipped", "created") and e.reason:
                 line += f": {e.reason}"
             if e.outcome == "injected":
                 details = []
@@ -53,7 +54,9 @@ class Report:
                 if e.services:
                     details.append("as " + ", ".join(e.services))
                 if e.upstreams:
-                    details.append("upstreams " + ", ".join(e.upstreams))
+                    # Only the first service's proxy of a multi-port pod gets upstreams.
+                    first = f" (on {e.services[0]})" if len(e.services) > 1 else ""
+                    details.append(f"upstreams{first} " + ", ".join(e.upstreams))
                 if details:
                     line += f" ({'; '.join(details)})"
             lines.append(line)

@@ -42,7 +42,8 @@ class StreamIndex:
     by_selector: dict[tuple[str, str, str], list[KubeService]] = field(default_factory=dict)
     by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
     accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
-    token_secrets: dict[tuple[str, str], str] = field(default_factory=dict)  # (ns, sa) -> secret
+    token_secrets: set[tuple[str, str]] = field(default_factory=set)  # (ns, name) of token Secrets
+    no_automount: set[tuple[str, str]] = field(default_factory=set)  # ServiceAccounts opting out
 
     def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
         kind, meta = res.get("kind"), res.get("metadata")
@@ -57,7 +58,7 @@ class StreamIndex:
             selector: dict[str, Any] = spec["selector"] if isinstance(spec.get("selector"), dict) \
                 else {}
             ports = tuple(p for p in spec.get("ports") or [] if isinstance(p, dict))
-            ignored = str(labels.get(IGNORE_LABEL, "")).lower() == "true"
+            ignored = ann.GO_BOOLS.get(str(labels.get(IGNORE_LABEL, "")), False)  # isLabeledIgnore
             service = KubeService(name, ns, {str(k): str(v) for k, v in selector.items()}, ports,
                                   ignored)
             self.services.append(service)
@@ -68,10 +69,10 @@ class StreamIndex:
         elif kind == "ServiceAccount":
             secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
             self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
+            if res.get("automountServiceAccountToken") is False:
+                self.no_automount.add((ns, name))
         elif kind == "Secret" and res.get("type") == TOKEN_TYPE:
-            owner = (meta.get("annotations") or {}).get(SA_NAME_ANNOTATION)
-            if isinstance(owner, str):
-                self.token_secrets[(ns, owner)] = name
+            self.token_secrets.add((ns, name))
 
     def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
         """Services of `namespace` whose selector matches `labels`, in stream order."""
@@ -87,7 +88,7 @@ class StreamIndex:
     def secret_for(self, namespace: str, account: str) -> str:
         """The token Secret the webhook would mount for a multi-port service's account."""
         secrets = self.accounts.get((namespace, account)) or []
-        return secrets[0] if secrets else self.token_secrets.get((namespace, account), account)
+        return secrets[0] if secrets else account
 
 
 def build_index(resources: Iterable[Mapping[str, Any]], default_namespace: str) -> StreamIndex:
@@ -104,10 +105,15 @@ class Binding:
     consul_services: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # problems a missing-object policy governs
-    accounts_to_create: list[str] = field(default_factory=list)
+    to_create: list[dict[str, Any]] = field(default_factory=list)  # ServiceAccounts, Secrets
 
 
-def _service_yaml(name: str, labels: Mapping[str, Any], port: int | None) -> str:
+def _account(spec: Mapping[str, Any]) -> str:
+    """The pod's ServiceAccount; `serviceAccount` is the deprecated alias Kubernetes copies."""
+    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+
+
+def _service_yaml(name: str, labels: Mapping[str, Any], port: int | str | None) -> str:
     selector = ", ".join(f"{k}: {v}" for k, v in labels.items()
                          if not str(k).startswith(ann.P)) or "app: <label>"
     target = f", targetPort: {port}" if port else ""
@@ -140,13 +146,21 @@ def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: 
             isinstance(target, str) and target not in names
         ):
             binding.warnings.append(
-                f'Service "{service.name}" port {port.get("port")} targets {target!r}, which no '
+                f'Service "{service.name}" port {port.get("port")} targets "{target}", which no '
                 "container of the pod exposes; Consul registers the pod but traffic to that "
                 "port goes nowhere")
 
 
-def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex,
-            binding: Binding) -> str:
+def _missing_service_hint(template: Mapping[str, Any], fallback: str) -> str:
+    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
+    account = _account(spec)
+    name = (ann.get(meta.get("annotations") or {}, ann.SERVICE)
+            or (account if account != "default" else fallback))
+    return _service_yaml(name, meta.get("labels") or {}, _first_port(spec))
+
+
+def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex, binding: Binding,
+            workload: str) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     selecting = index.selecting(namespace, labels)
@@ -155,8 +169,13 @@ def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex,
         chosen = [s for s in selecting if s.name == wanted]
         if not chosen:
             binding.missing.append(
-                f'{ann.KUBERNETES_SERVICE} names Service "{wanted}", but no Service of that name in '
-                f'namespace "{namespace}" selects the pod')
+                f'{ann.KUBERNETES_SERVICE} names Service "{wanted}", but no Service of that name '
+                f'in namespace "{namespace}" selects the pod; point it at one that does, or fix '
+                "that Service's selector")
+        elif chosen[0].ignored:
+            raise AnnotationError(ann.KUBERNETES_SERVICE, f'names Service "{wanted}", which is '
+                                  f'labelled {IGNORE_LABEL}, so Consul never registers the pod',
+                                  "remove the label, or name another Service")
     else:
         chosen = [s for s in selecting if not s.ignored]
         if len(chosen) > 1:
@@ -166,20 +185,24 @@ def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex,
                 "Service and connect-init would time out",
                 f'set {ann.KUBERNETES_SERVICE} on the pod template to the one to use, or label the '
                 f'others {IGNORE_LABEL}: "true"')
+        if not chosen and selecting:
+            names = ", ".join(f'"{s.name}"' for s in selecting)
+            which = (f"Service {names} selects this pod but is" if len(selecting) == 1
+                     else f"Services {names} select this pod but all are")
+            raise AnnotationError(
+                "Services", f"{which} labelled {IGNORE_LABEL}, so Consul never registers it",
+                "remove the label from the one Consul should use")
         if not chosen:
-            hint = _service_yaml(ann.get(annotations, ann.SERVICE) or "<name>", labels,
-                                 _first_port(spec))
-            binding.missing.append(f'no Service in namespace "{namespace}" selects the pod '
-                                   f"(Consul needs one to register it); {hint}")
+            binding.missing.append(
+                f'no Service in namespace "{namespace}" selects the pod (Consul needs one to '
+                f"register it); {_missing_service_hint(template, workload)}")
     if chosen:
         _check_target_ports(chosen[0], spec, binding)
     return ann.get(annotations, ann.SERVICE) or (chosen[0].name if chosen else "")
 
 
-def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, settings: Settings,
-           services: tuple[str, ...], binding: Binding) -> None:
-    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
-    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+def _multi_ports(spec: Mapping[str, Any], annotations: Mapping[str, Any],
+                 services: tuple[str, ...]) -> list[str]:
     ports_raw = ann.get(annotations, ann.SERVICE_PORT) or ""
     ports = ports_raw.split(",")
     form = (f'expected one port per service in the same order, e.g. {ann.SERVICE}: "web,web-admin" '
@@ -187,76 +210,128 @@ def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, s
     if len(ports) != len(services):
         raise AnnotationError(ann.SERVICE_PORT, f'"{ports_raw}" lists {len(ports)} port(s) for '
                               f"{len(services)} services", form)
+    numbers, _ = _pod_ports(spec)
     for svc, port in zip(services, ports, strict=True):
         if not port or port != port.strip():
             raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is empty '
                                   "or has spaces", form)
         try:
-            ann.port_value(spec, port)
+            value = ann.port_value(spec, port)
         except ValueError:
+            value = None
+        if value is None or value not in numbers:
             raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is not a '
-                                  "port of the pod", "expected a containerPort number or port "
-                                  "name") from None
-    account = spec.get("serviceAccountName") or "default"
+                                  "port of the pod", "expected the containerPort number or port "
+                                  "name of one of the pod's containers")
+    return ports
+
+
+def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, settings: Settings,
+           services: tuple[str, ...], binding: Binding) -> None:
+    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    ports = _multi_ports(spec, annotations, services)
+    account = _account(spec)
     if account != services[0]:
-        raise AnnotationError("spec.serviceAccountName", f'is "{account}", but a multi-port pod '
-                              f'must run as its first service, "{services[0]}"',
+        shown = f'is "{account}"' if account != "default" else "is not set"
+        raise AnnotationError("spec.serviceAccountName", f"{shown}, but a multi-port pod must run "
+                              f'as its first service, "{services[0]}"',
                               f"set serviceAccountName: {services[0]}")
-    for svc in services:
+    for svc, port in zip(services, ports, strict=True):
         service = index.by_name.get((namespace, svc))
-        if service is None or not service.selects(labels):
+        if service is None:
             binding.missing.append(
                 f'service "{svc}" needs a Service named "{svc}" selecting the pod (a multi-port '
-                f"pod registers one Consul service per Service); {_service_yaml(svc, labels, None)}")
+                f"pod registers one Consul service per Service); {_service_yaml(svc, labels, port)}")
+        elif not service.selects(labels):
+            raise AnnotationError(ann.SERVICE, f'Service "{svc}" exists but its selector '
+                                  f"{dict(service.selector)} does not select the pod",
+                                  "make its selector match the pod template's labels")
         elif service.ignored:
             raise AnnotationError(ann.SERVICE, f'Service "{svc}" is labelled {IGNORE_LABEL}, so '
                                   "Consul never registers it", "remove the label")
-        has_account = (namespace, svc) in index.accounts
-        has_secret = bool(index.accounts.get((namespace, svc))) or (namespace, svc) in \
-            index.token_secrets
-        if not (has_account and has_secret):
-            if settings.create_service_account_secrets:
-                binding.accounts_to_create.append(svc)
-            else:
-                binding.missing.append(
-                    f'service "{svc}" needs a ServiceAccount "{svc}" and a {TOKEN_TYPE} Secret '
-                    f'"{svc}" annotated {SA_NAME_ANNOTATION}: {svc} (Kubernetes 1.24+); add them, '
-                    "or pass --create-service-account-secrets")
+        else:
+            _check_target_ports(service, spec, binding)
+        _need_account(index, namespace, svc, settings, binding)
+    for service in index.selecting(namespace, labels):
+        if service.name not in services and not service.ignored:
+            raise AnnotationError(ann.SERVICE, f'Service "{service.name}" also selects this '
+                                  "multi-port pod but is not one of its services (the endpoints "
+                                  "controller cannot register it)",
+                                  f'add it to {ann.SERVICE}, or label it {IGNORE_LABEL}: "true"')
 
 
-def _check_acl_name(settings: Settings, name: str, template: Mapping[str, Any]) -> None:
-    account = (template.get("spec") or {}).get("serviceAccountName") or "default"
+def _need_account(index: StreamIndex, namespace: str, svc: str, settings: Settings,
+                  binding: Binding) -> None:
+    """Kubernetes 1.24+: a multi-port service's ServiceAccount and token Secret, both named
+    after it (the webhook mounts the account's first listed secret, else the Secret `svc`)."""
+    has_account = (namespace, svc) in index.accounts
+    has_secret = bool(index.accounts.get((namespace, svc))) or (namespace, svc) in \
+        index.token_secrets
+    if has_account and has_secret:
+        return
+    if settings.create_service_account_secrets:
+        wanted = [d for d in account_documents(svc, namespace)
+                  if (d["kind"] == "ServiceAccount" and not has_account)
+                  or (d["kind"] == "Secret" and not has_secret)]
+        binding.to_create.extend(wanted)
+        return
+    lacking = " and ".join(x for x, ok in (
+        (f'a ServiceAccount "{svc}"', has_account),
+        (f'a {TOKEN_TYPE} Secret "{svc}" annotated {SA_NAME_ANNOTATION}: {svc}', has_secret))
+        if not ok)
+    binding.missing.append(f'service "{svc}" needs {lacking} (Kubernetes 1.24+); add it to the '
+                           "release, or pass --create-service-account-secrets")
+
+
+def _check_acl_login(settings: Settings, name: str, template: Mapping[str, Any], namespace: str,
+                     index: StreamIndex) -> None:
     if not settings.acls:
         return
+    spec = template.get("spec") or {}
+    account = _account(spec)
     if account == "default":
         raise AnnotationError(
-            "spec.serviceAccountName", 'is "default" (or unset); with ACLs the Consul login is '
-            'refused to it (binding rule serviceaccount.name!=default)',
-            f"run the pod as a ServiceAccount named after its Consul service{f' ({name})' if name else ''}")
+            "spec.serviceAccountName", 'is not set (the pod runs as "default"); with ACLs the '
+            "Consul login is refused to it (binding rule serviceaccount.name!=default)",
+            "run the pod as a ServiceAccount named after its Consul service"
+            + (f" ({name})" if name else ""))
     if name and name != account:
         raise AnnotationError(
             "spec.serviceAccountName", f'is "{account}", but with ACLs it must equal the Consul '
             f'service name "{name}"', f"rename one of them, or set {ann.SERVICE}: {account}")
+    if (namespace, account) in index.no_automount and spec.get("automountServiceAccountToken") \
+            is not True:
+        raise AnnotationError(
+            "spec.serviceAccountName", f'names ServiceAccount "{account}", which sets '
+            "automountServiceAccountToken: false, so the init container has no token for the "
+            "ACL login", "set automountServiceAccountToken: true on the pod template")
 
 
-_SIDECAR_PORTS = "the sidecar's own ports (15001, 19000+, 20000+, 20100, 20200, 20300-20500+, 21000+)"
+def _sidecar_ports(services: int, containers: int) -> dict[int, str]:
+    """Ports Envoy and its helpers listen on in a pod with this many services and containers."""
+    ports = {15001: "the transparent proxy's outbound listener", 20100: "the merged metrics server",
+             20200: "the Prometheus scrape listener"}
+    for i in range(services):
+        ports[19000 + i] = f"Envoy admin port {19000 + i}"
+        ports[20000 + i] = f"Envoy public listener {20000 + i}"
+        ports[21000 + i] = f"Envoy health-check listener {21000 + i}"
+    for i in range(containers):
+        for base in (20300, 20400, 20500):
+            ports[base + i] = f"Envoy probe listener {base + i}"
+    return ports
 
 
-def _check_upstream_ports(injection: Injection, template: Mapping[str, Any]) -> None:
+def _check_upstream_ports(injection: Injection) -> None:
     """Local bind ports must be unique and clear of the app's and the sidecar's ports."""
     spec = injection.template.get("spec") or {}
+    containers = spec.get("containers") or []
     taken: dict[int, str] = {}
-    for container in spec.get("containers") or []:
+    for container in containers:
         for port in container.get("ports") or []:
             if isinstance(port.get("containerPort"), int):
-                taken[port["containerPort"]] = f'container "{container.get("name")}"'
-    count = max(1, len(injection.services))
-    app_containers = len((template.get("spec") or {}).get("containers") or [])
-    reserved = {15001, 20100, 20200}
-    for i in range(count):
-        reserved |= {19000 + i, 20000 + i, 21000 + i}
-    for i in range(app_containers + count + 1):
-        reserved |= {20300 + i, 20400 + i, 20500 + i}
+                taken[port["containerPort"]] = f'container "{container.get("name")}" uses'
+    sidecar = _sidecar_ports(max(1, len(injection.services)), len(containers))
     seen: dict[int, str] = {}
     for up in injection.upstreams:
         item = up.raw.strip()
@@ -264,33 +339,33 @@ def _check_upstream_ports(injection: Injection, template: Mapping[str, Any]) -> 
             raise AnnotationError(ann.UPSTREAMS, f'items "{seen[up.port]}" and "{item}" both bind '
                                   f"local port {up.port}", "give every upstream its own port")
         seen[up.port] = item
-        owner = taken.get(up.port) or (_SIDECAR_PORTS if up.port in reserved else None)
+        owner = taken.get(up.port) or (f"the sidecar uses as {sidecar[up.port]}"
+                                       if up.port in sidecar else None)
         if owner:
             raise AnnotationError(ann.UPSTREAMS, f'item "{item}" binds local port {up.port}, which '
-                                  f"{owner} uses", "pick a free port for the upstream")
+                                  f"{owner}", "pick a free port for the upstream")
 
 
 def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, namespace: str,
-         index: StreamIndex) -> Binding:
-    """Check one injected pod (`template` as rendered, `injection` its result)."""
+         index: StreamIndex, *, workload: str) -> Binding:
+    """Check one injected pod (`template` as rendered, `injection` its result); `workload` is
+    its name, for hints."""
     binding = Binding(())
     if len(injection.services) > 1:
         _multi(template, namespace, index, settings=settings, services=injection.services,
                binding=binding)
         binding.consul_services = injection.services
     else:
-        name = _single(template, namespace, index, binding)
-        _check_acl_name(settings, name, template)
+        name = _single(template, namespace, index, binding, workload)
+        _check_acl_login(settings, name, template, namespace, index)
         binding.consul_services = (name,) if name else ()
-    _check_upstream_ports(injection, template)
+    _check_upstream_ports(injection)
     return binding
 
 
-def account_documents(name: str, namespace: str | None) -> list[dict[str, Any]]:
+def account_documents(name: str, namespace: str) -> list[dict[str, Any]]:
     """The ServiceAccount and token Secret a multi-port service needs (Kubernetes 1.24+)."""
-    meta: dict[str, Any] = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
         {"apiVersion": "v1", "kind": "Secret",

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from consul_inject import annotations as ann
-from consul_inject.errors import AnnotationError
+from consul_inject.errors import AnnotationError, AnnotationErrors
 
 FORMS = (
     "expected NAME[.NAMESPACE[.PARTITION]]:PORT[:DATACENTER], prepared_query:NAME:PORT or "
     "NAME.svc[.NS.ns][.X.peer|.X.ap|.X.dc]:PORT"
 )
 _NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?\Z")
+_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?\Z")  # namespace, partition
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ class Upstream:
     env_name: str = ""  # `<NAME>` of the env vars: the raw head upper-cased, "-" -> "_"
 
 
-def _fail(item: str, problem: str) -> AnnotationError:
-    return AnnotationError(ann.UPSTREAMS, f'item "{item}" {problem}', FORMS)
+def _fail(item: str, problem: str, accepted: str = FORMS) -> AnnotationError:
+    return AnnotationError(ann.UPSTREAMS, f'item "{item}" {problem}', accepted)
 
 
 def _port(spec: Mapping[str, Any], item: str, text: str) -> int:
@@ -57,14 +58,17 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
     labels: tuple[str, ...]
     if namespaces_or_partitions:
         if len(pieces) not in (2, 4, 6) or (len(pieces) >= 4 and pieces[3] != "ns"):
-            raise _fail(item, "is structured incorrectly: expected NAME.svc[.NS.ns[.X.peer|.X.ap|.X.dc]]")
+            raise _fail(item, "is structured incorrectly",
+                        "expected NAME.svc[.NS.ns[.X.peer|.X.ap|.X.dc]]:PORT")
         if len(pieces) >= 4:
             ns = pieces[2]
         tail = pieces[4:]
         labels = ("peer", "ap", "dc")
     else:
         if len(pieces) not in (2, 4):
-            raise _fail(item, "is structured incorrectly: expected NAME.svc[.X.peer|.X.dc]")
+            raise _fail(item, "is structured incorrectly",
+                        "expected NAME.svc[.X.peer|.X.dc]:PORT (.ns and .ap need Consul namespaces "
+                        "or partitions)")
         tail = pieces[2:]
         labels = ("peer", "dc")
     if tail:
@@ -82,42 +86,54 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
 def parse(
     value: str, spec: Mapping[str, Any], *, namespaces: bool, partitions: bool
 ) -> list[Upstream]:
+    """Every item, or an AnnotationErrors naming each malformed one."""
     out: list[Upstream] = []
+    errors: list[AnnotationError] = []
     for item in value.split(","):
-        parts = item.split(":", 2)
-        if len(parts) < 2:
-            if not item.strip():
-                raise _fail(item, "is empty (a stray comma?)")
-            raise _fail(item, "has no port")
-        head = parts[0].strip()
-        env_name = head.replace("-", "_").upper()
-        if head == "prepared_query":
-            if len(parts) < 3 or not _NAME_RE.match(parts[1].strip()):
-                raise _fail(item, "is not prepared_query:NAME:PORT")
-            port = _port(spec, item, parts[2].strip())
-            out.append(Upstream(item, "prepared_query", parts[1].strip(), "", "", "", "", port))
-            continue
-        port = _port(spec, item, parts[1].strip())
-        dc = parts[2].strip() if len(parts) == 3 else ""
-        pieces = head.split(".")
-        if len(pieces) > 1 and pieces[1] == "svc":
-            if dc:
-                raise _fail(item, "mixes the labeled form with a :DATACENTER suffix")
-            name, ns, partition, peer, dc = _labeled(item, head, namespaces or partitions)
-        elif namespaces or partitions:
-            split = [*head.split(".", 2), "", ""]
-            name, ns, partition, peer = split[0], split[1], split[2], ""
-            for part in (ns, partition):
-                if part and not _NAME_RE.match(part):
-                    raise _fail(item, f'has an invalid name part "{part}"')
-        else:
-            name, ns, partition, peer = head, "", "", ""
-        if not _NAME_RE.match(name):
-            raise _fail(item, f'has an invalid service name "{name}"')
-        if dc and not _NAME_RE.match(dc):
-            raise _fail(item, f'has an invalid datacenter "{dc}"')
-        out.append(Upstream(item, "service", name, ns, partition, peer, dc, port, env_name))
+        try:
+            out.append(_parse_item(item, spec, namespaces=namespaces, partitions=partitions))
+        except AnnotationError as err:
+            errors.append(err)
+    if errors:
+        raise errors[0] if len(errors) == 1 else AnnotationErrors(errors)
     return out
+
+
+def _parse_item(
+    item: str, spec: Mapping[str, Any], *, namespaces: bool, partitions: bool
+) -> Upstream:
+    parts = item.split(":", 2)
+    if len(parts) < 2:
+        if not item.strip():
+            raise _fail(item, "is empty (a stray comma?)")
+        raise _fail(item, "has no port")
+    head = parts[0].strip()
+    env_name = head.replace("-", "_").upper()
+    if head == "prepared_query":
+        if len(parts) < 3 or not _NAME_RE.match(parts[1].strip()):
+            raise _fail(item, "is not prepared_query:NAME:PORT")
+        port = _port(spec, item, parts[2].strip())
+        return Upstream(item, "prepared_query", parts[1].strip(), "", "", "", "", port)
+    port = _port(spec, item, parts[1].strip())
+    dc = parts[2].strip() if len(parts) == 3 else ""
+    pieces = head.split(".")
+    if len(pieces) > 1 and pieces[1] == "svc":
+        if dc:
+            raise _fail(item, "mixes the labeled form with a :DATACENTER suffix")
+        name, ns, partition, peer, dc = _labeled(item, head, namespaces or partitions)
+    elif namespaces or partitions:
+        split = [*head.split(".", 2), "", ""]
+        name, ns, partition, peer = split[0], split[1], split[2], ""
+        for part in (ns, partition):
+            if part and not _LABEL_RE.match(part):
+                raise _fail(item, f'has an invalid name part "{part}"')
+    else:
+        name, ns, partition, peer = head, "", "", ""
+    if not _NAME_RE.match(name):
+        raise _fail(item, f'has an invalid service name "{name}"')
+    if dc and not _NAME_RE.match(dc):
+        raise _fail(item, f'has an invalid datacenter "{dc}"')
+    return Upstream(item, "service", name, ns, partition, peer, dc, port, env_name)
 
 
 def env_vars(upstreams: list[Upstream], spec: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -15,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
-from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, values
+from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, sources, values
+from consul_inject import report as report_mod
 from consul_inject import settings as settings_mod
 from consul_inject.errors import InputError
 
 PROG = "consul-inject"
-SUBCOMMANDS = ("inject", "demo")
+SUBCOMMANDS = ("inject", "uninject", "demo")
 
 DESCRIPTION = f"""\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
@@ -95,17 +96,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inject_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=f"{PROG} inject", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Inject the manifests in FILE (or stdin for -) and write them to stdout or -o.",
-        epilog=EPILOG)
-    parser.add_argument("paths", nargs="*", default=["-"], metavar="FILE",
-                        help="manifest files, - for stdin (default: -)")
-    parser.add_argument("-o", "--output-file", metavar="FILE",
-                        help="write here instead of stdout (written only when all input is good)")
+def _files_parser(command: str, description: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"{PROG} {command}", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description=description, epilog=EPILOG)
+    parser.add_argument("paths", nargs="*", default=["-"], metavar="PATH",
+                        help="manifest files or folders (walked for .yaml, .yml and .json), - for "
+                        "stdin (default: -)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output-file", metavar="FILE",
+                        help="write here instead of stdout; may name an input file (written "
+                        "atomically, and only when all input is good)")
+    target.add_argument("--in-place", action="store_true",
+                        help="rewrite each input file that changes, atomically; nothing is written "
+                        "if any input has an error")
+    parser.add_argument("--output", choices=("yaml", "json"), default="yaml",
+                        help="yaml (default: documents not changed stay byte for byte) or json (one "
+                        "object, or a v1 List)")
     _add_render_options(parser)
     return parser
+
+
+def _inject_parser() -> argparse.ArgumentParser:
+    parser = _files_parser("inject", "Inject the manifests in PATH... and write them to stdout, "
+                           "-o FILE or back in place.")
+    parser.add_argument("--reinject", action="store_true",
+                        help="remove an existing injection first and inject anew with the current "
+                        "settings and images (without it, injected workloads are skipped)")
+    return parser
+
+
+def _uninject_parser() -> argparse.ArgumentParser:
+    return _files_parser("uninject", "Remove what injection added to the manifests in PATH...: "
+                         "containers, init containers, volumes, env vars, mounts, annotations, "
+                         "labels and probe ports. The user's own annotations stay.")
 
 
 def _log_path() -> Path:
@@ -174,24 +197,60 @@ def _one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
-def _render(args: argparse.Namespace, data: bytes, source: str) -> tuple[int, str]:
-    """Run the pipeline; returns (exit code, output) and writes the report."""
+def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:
+    text = []
+    for name, report in zip(names, reports, strict=True):
+        body = {"text": report.text(), "json": report.as_json(), "none": ""}[args.report]
+        if len(reports) > 1 and body and args.report == "text":
+            body = f"==> {name}\n{body}"
+        text.append(body)
+    if len(reports) > 1 and args.report == "text":
+        totals = report_mod.Report()
+        for report in reports:
+            totals.entries.extend(report.entries)
+            totals.documents += report.documents
+        text.append(f"consul-inject: {len(reports)} files: {totals.summary()}, 0 errors\n")
+    joined = "".join(text)
+    sys.stderr.write(joined)
+    if _under_helm4():
+        _log(joined)
+
+
+def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) -> int:
+    """Run every input through the pipeline; write only if all of them are good."""
     settings = _settings(args)
-    options = pipeline.Options(namespace=args.namespace or "default", source=source)
-    result = pipeline.run(data, settings, options)
-    report = result.report
-    if args.strict and report.warnings and not report.errors:
-        report.errors.extend(f"--strict: {w}" for w in report.warnings)
-    if report.errors:
-        message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in report.errors)
+    results = [pipeline.run(src.data, settings, pipeline.Options(
+        namespace=args.namespace or "default", source=src.name, mode=mode)) for src in inputs]
+    errors = [e for r in results for e in r.report.errors]
+    if args.strict and not errors:
+        errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
+    if errors:
+        message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in errors)
+        if len(inputs) > 1:
+            message += f"{PROG}: {len(errors)} error(s) in {len(inputs)} files; nothing written\n"
         _tell_user(message)
         _log(message)
-        return 1, ""
-    rendered = {"text": report.text(), "json": report.as_json(), "none": ""}[args.report]
-    sys.stderr.write(rendered)
-    if _under_helm4():
-        _log(report.text())
-    return 0, result.output
+        return 1
+    outputs = [r.output for r in results]
+    if getattr(args, "in_place", False):
+        for src, out in zip(inputs, outputs, strict=True):
+            if src.path is None:
+                raise InputError("--in-place needs files or folders, not stdin")
+            if out.encode("utf-8") != src.data:
+                sources.write_atomic(src.path, sources.to_json(out) if args.output == "json" else out)
+    else:
+        text = sources.join(outputs) if len(outputs) > 1 else outputs[0]
+        if getattr(args, "output", "yaml") == "json" and text.strip():
+            text = sources.to_json(text)
+        if _under_helm4() and not text.strip():
+            # Helm 4 refuses empty output even for a chart that renders nothing.
+            text = "# consul-inject: no documents\n"
+        if getattr(args, "output_file", None):
+            sources.write_atomic(Path(args.output_file), text)
+        else:
+            _write(text)
+    _report(args, [r.report for r in results], [src.name for src in inputs])
+    return 0
 
 
 def _write(output: str) -> None:
@@ -200,59 +259,22 @@ def _write(output: str) -> None:
 
 
 def cmd_postrender(args: argparse.Namespace) -> int:
-    data = sys.stdin.buffer.read()
-    code, output = _render(args, data, "<stdin>")
-    if code == 0:
-        if _under_helm4() and not output.strip():
-            # Helm 4 refuses empty output even for a chart that renders nothing.
-            output = "# consul-inject: no documents\n"
-        _write(output)
-    return code
-
-
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    return _process(args, [sources.Source("<stdin>", sys.stdin.buffer.read(), None)], "inject")
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    outputs: list[str] = []
-    for path in args.paths:
-        code, output = _render(args, _read(path), "<stdin>" if path == "-" else path)
-        if code:
-            return code
-        if outputs and outputs[-1] and not outputs[-1].endswith("\n"):
-            outputs.append("\n")
-        if outputs and output and not output.lstrip().startswith("---"):
-            output = "---\n" + output
-        outputs.append(output)
-    text = "".join(outputs)
-    if args.output_file:
-        target = Path(args.output_file)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
-        except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise InputError(f"{target}: cannot write: {err.strerror}") from None
-    else:
-        _write(text)
-    return 0
+    return _process(args, sources.collect(args.paths), "reinject" if args.reinject else "inject")
+
+
+def cmd_uninject(args: argparse.Namespace) -> int:
+    return _process(args, sources.collect(args.paths), "uninject")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     sample = resources.files("consul_inject").joinpath("demo.yaml").read_bytes()
     sys.stderr.write("# consul-inject demo: the seed's static-server and static-client, injected "
                      "with the chart defaults\n")
-    code, output = _render(args, sample, "demo.yaml")
-    if code == 0:
-        _write(output)
-    return code
+    return _process(args, [sources.Source("demo.yaml", sample, None)], "inject")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, rest = args_list[0], args_list[1:]
             if name == "inject":
                 return cmd_inject(_inject_parser().parse_args(rest))
+            if name == "uninject":
+                return cmd_uninject(_uninject_parser().parse_args(rest))
             demo = _Parser(prog=f"{PROG} demo",
                                            description="Inject the bundled seed examples.")
             _add_render_options(demo)

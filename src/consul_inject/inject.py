@@ -18,7 +18,7 @@ from consul_inject import upstreams as ups
 from consul_inject.errors import AnnotationError
 from consul_inject.settings import Settings
 
-_PROBE_BASES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
+PROBES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
 
 
 @dataclass
@@ -96,7 +96,7 @@ def _rewrite_probes(spec: dict[str, Any]) -> list[int]:
     for i, container in enumerate(spec.get("containers") or []):
         if container.get("name") == c.ENVOY:
             continue
-        for probe_key, base in _PROBE_BASES:
+        for probe_key, base in PROBES:
             probe = container.get(probe_key)
             if isinstance(probe, dict) and isinstance(probe.get("httpGet"), dict):
                 probe["httpGet"]["port"] = base + i

@@ -234,9 +234,30 @@ def _matches(a: Any, b: Any) -> bool:
     return not isinstance(a, (dict, list)) and not isinstance(b, (dict, list))
 
 
+def _shares_nodes(text: str, root: Node) -> bool:
+    """Does the tree use an alias or a merge key? (Only walked when the text could.)"""
+    if "*" not in text and "<<" not in text:
+        return False
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if key.tag == _MERGE_TAG:
+                    return True
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return False
+
+
 def rewrite(text: str, root: Node, old: Any, new: Any) -> str | None:
     """`text` (whose parse is `root`/`old`) edited to read as `new`, or None if not patchable."""
-    if "*" in text or "<<" in text:
+    if _shares_nodes(text, root):
         return None  # aliases and merge keys share nodes: an edit in one place shows in others
     patch = _Patch(text)
     try:

@@ -5,8 +5,9 @@ A document that is not injected is never re-serialised: its original text goes o
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import yaml
 from yaml.nodes import Node
 
 from consul_inject import annotations as ann
-from consul_inject import patch, podshape, services, stream, workloads, yamlcodec
+from consul_inject import patch, podshape, services, stream, uninject, workloads, yamlcodec
 from consul_inject.decide import decide
 from consul_inject.errors import AnnotationError, AnnotationErrors, InputError
 from consul_inject.inject import inject
@@ -41,6 +42,7 @@ def _skippable(text: str) -> bool:
 class Options:
     namespace: str = "default"
     source: str = "<stdin>"
+    mode: str = "inject"  # "uninject": remove injection; "reinject": remove, then inject anew
 
 
 @dataclass
@@ -68,6 +70,23 @@ def _where(doc: _Doc, options: Options) -> str:
             name = meta["annotations"].get(ann.HELM4_FILENAME)
             template = name if isinstance(name, str) else None
     return template or f"{options.source}:{doc.segment.line}"
+
+
+def _json_document(text: str) -> Callable[[Any], str] | None:
+    """For a document written as JSON (kubectl -o json, .json files), a writer that keeps it
+    JSON, with the same indentation; None for YAML."""
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        return None
+    try:
+        json.loads(body)
+    except ValueError:
+        return None
+    indent = re.search(r"\n( +)\S", body)
+    width = len(indent.group(1)) if indent else None
+    lead = text[: len(text) - len(text.lstrip())]
+    tail = text[len(text.rstrip()):]
+    return lambda data: lead + json.dumps(data, indent=width, ensure_ascii=False) + tail
 
 
 def _parse(doc: _Doc, options: Options) -> None:
@@ -136,13 +155,23 @@ class _Run:
             return None
         try:
             podshape.check(template, ".".join(path))
+            stripped = self.options.mode != "inject" and uninject.is_injected(template)
+            if stripped:
+                template = uninject.uninject(template)
+                if self.options.mode == "uninject":
+                    self.report.entries.append(Entry(ref, where, "uninjected"))
+                    return workloads.with_template(res, path, template)
+            elif self.options.mode == "uninject":
+                self.report.entries.append(Entry(ref, where, "skipped", "not injected"))
+                return None
             meta = template.get("metadata") or {}
             decision = decide(self.settings, meta, ref.namespace,
                               self.ns_labels.get(ref.namespace, {}))
             if not decision.inject:
                 self._explain_skip(res, path, ref, where)
                 self.report.entries.append(Entry(ref, where, "skipped", decision.reason))
-                return None
+                # reinject: an injected template that should no longer be injected comes out bare
+                return workloads.with_template(res, path, template) if stripped else None
             result = inject(self.settings, template, ref.namespace,
                             self.ns_labels.get(ref.namespace, {}),
                             lambda account: self.index.secret_for(ref.namespace, account))
@@ -236,6 +265,9 @@ class _Run:
         """The document's text edited in place to read as `new`; written anew only where the
         edit would be ambiguous (aliases, merge keys). Reading every edit back would double
         the cost of a large release; tests/unit/test_patch.py checks edits read back instead."""
+        as_json = _json_document(doc.segment.text)
+        if as_json is not None:
+            return as_json(new)
         if doc.node is not None:
             patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
             if patched is not None:

@@ -37,8 +37,8 @@ class Report:
 
     def summary(self) -> str:
         docs = "document" if self.documents == 1 else "documents"
-        created = f", {self.count('created')} created" if self.count("created") else ""
-        return (f"{self.count('injected')} injected, {self.count('skipped')} skipped{created}, "
+        extra = "".join(f", {self.count(x)} {x}" for x in ("uninjected", "created") if self.count(x))
+        return (f"{self.count('injected')} injected, {self.count('skipped')} skipped{extra}, "
                 f"{self.documents} {docs}")
 
     def text(self) -> str:

@@ -132,14 +132,32 @@ def _sequence(data: list[Any], indent: int) -> list[str]:
     return lines
 
 
+_BLOCKS: dict[tuple[str, int], list[str]] = {}
+
+
+def _cached(data: Any, indent: int, write: Any) -> list[str]:
+    """Injected blocks repeat from pod to pod (the same sidecar, init containers, volume):
+    write each distinct one once."""
+    try:
+        key = (json.dumps(data, ensure_ascii=False), indent)
+    except (TypeError, ValueError):
+        return list(write(data, indent))
+    lines = _BLOCKS.get(key)
+    if lines is None:
+        if len(_BLOCKS) > 4096:
+            _BLOCKS.clear()
+        lines = _BLOCKS[key] = write(data, indent)
+    return list(lines)
+
+
 def block_mapping(data: dict[Any, Any], indent: int) -> list[str]:
     """Lines of a block mapping whose keys start at column `indent`."""
-    return _mapping(data, indent)
+    return _cached(data, indent, _mapping)
 
 
 def block_sequence(data: list[Any], indent: int) -> list[str]:
     """Lines of a block sequence whose dashes stand at column `indent`."""
-    return _sequence(data, indent)
+    return _cached(data, indent, _sequence)
 
 
 def emit(data: Any) -> str:

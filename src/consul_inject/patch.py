@@ -147,9 +147,12 @@ class _Patch:
         if len(pairs) != len(old) or any(k.tag == _MERGE_TAG for k, _ in pairs):
             raise _Unpatchable("merge keys")
         kept = [key for key in old if key in new]
-        if flow and len(kept) != len(old):
+        if flow and not kept and old:
             self.replace_flow(node, new)
             return
+        if flow and len(kept) != len(old):
+            self.delete_flow_items([(int(k.start_mark.index), int(v.end_mark.index)) for k, v in pairs],
+                                   [i for i, key in enumerate(old) if key not in new])
         if not flow and not kept and not new and key_end is not None:
             # Every key goes and the mapping was `{}` before: write it back as `{}`.
             self.edits.append((key_end, self.end_of(node), ": {}"))
@@ -159,7 +162,7 @@ class _Patch:
                 self.diff(value_node, old[key], new[key], flow=flow,
                           indent=int(key_node.start_mark.column),
                           key_end=int(key_node.end_mark.index))
-            else:
+            elif not flow:
                 self.delete_lines(self.line_of(int(key_node.start_mark.index)),
                                   self.line_end(self.end_of(value_node)))
         added = {k: v for k, v in new.items() if k not in old}
@@ -187,16 +190,19 @@ class _Patch:
                 j += 1
         deleted = sorted(set(range(len(old))) - {i for i, _ in pairs})
         rest = new[j:]
-        if flow and deleted:
+        if flow and deleted and not pairs:
             self.replace_flow(node, new)
             return
+        if flow and deleted:
+            self.delete_flow_items([(int(x.start_mark.index), int(x.end_mark.index)) for x in items],
+                                   deleted)
         for i, k in pairs:
             self.diff(items[i], old[i], new[k], flow=flow, indent=int(node.start_mark.column),
                       key_end=None)
         if not flow and len(deleted) == len(items) and not new and key_end is not None:
             self.edits.append((key_end, self.end_of(node), ": []"))
             return
-        for i in deleted:
+        for i in [] if flow else deleted:
             dash = self.text.rfind("-", 0, int(items[i].start_mark.index) + 1)
             self.delete_lines(self.line_of(dash), self.line_end(self.end_of(items[i])))
         if not rest:
@@ -208,6 +214,17 @@ class _Patch:
         else:
             self.insert_lines(self.line_end(self.end_of(node)),
                               emitter.block_sequence(rest, int(node.start_mark.column)))
+
+    def delete_flow_items(self, spans: list[tuple[int, int]], deleted: list[int]) -> None:
+        """Remove items of a flow collection with their separating comma, exactly undoing an
+        append (`, item` before the closing bracket). Some item must stay."""
+        gone = set(deleted)
+        first_kept = min(set(range(len(spans))) - gone)
+        if first_kept:
+            self.edits.append((spans[0][0], spans[first_kept][0], ""))
+        for i in sorted(gone):
+            if i > first_kept:
+                self.edits.append((spans[i - 1][1], spans[i][1], ""))
 
     def replace_flow(self, node: Node, new: Any) -> None:
         self.edits.append((int(node.start_mark.index), int(node.end_mark.index), _flow(new)))

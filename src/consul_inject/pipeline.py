@@ -23,19 +23,29 @@ from consul_inject.report import Entry, Report
 from consul_inject.settings import Settings
 from consul_inject.workloads import Ref
 
-# Kinds whose documents are parsed: workloads, and what injection reads from the stream.
-_READ_KINDS = workloads.WORKLOAD_KINDS | {"Namespace", "ServiceAccount", "Service", "Secret"}
+# Documents are read in two passes: first the kinds injection looks up (Services, accounts,
+# Namespaces), then the workloads, one at a time, so that only one parsed workload is in memory.
+_CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
 _KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+UNKNOWN = "?"  # no single top-level `kind:` line: parse to find out
 
 
-def _skippable(text: str) -> bool:
-    """True when a document surely is a kind injection never reads: it is then passed through
-    without parsing (about 40 µs per document saved; Helm and kubectl still parse it)."""
+def sniff_kind(text: str) -> str:
+    """The kind named by the one top-level `kind:` line, or UNKNOWN. Cheap: no parsing."""
     kinds = _KIND_LINE_RE.findall(text)
-    if len(kinds) != 1:
-        return False
-    kind = kinds[0][1]
-    return kind not in _READ_KINDS and not kind.endswith("List")
+    return kinds[0][1] if len(kinds) == 1 else UNKNOWN
+
+
+def _pass_of(kind: str) -> int:
+    """1: read for context; 2: a workload (or List) to inject; 0: passed through unread (a kind
+    injection never reads; Helm and kubectl still parse it)."""
+    if kind == UNKNOWN:
+        return 3  # both
+    if kind in _CONTEXT_KINDS:
+        return 1
+    if kind in workloads.WORKLOAD_KINDS or kind.endswith("List"):
+        return 2 | (1 if kind.endswith("List") else 0)
+    return 0
 
 
 @dataclass(frozen=True)
@@ -119,19 +129,15 @@ def _resources(data: Any) -> Iterator[dict[str, Any]]:
                     yield item
 
 
-def _namespace_labels(docs: list[_Doc]) -> dict[str, dict[str, str]]:
-    """Labels of the Namespace objects in the stream (the webhook reads them from the API)."""
-    labels: dict[str, dict[str, str]] = {}
-    for doc in docs:
-        for res in _resources(doc.data):
-            meta = res.get("metadata")
-            if (res.get("kind") == "Namespace" and isinstance(meta, dict)
-                    and workloads.api_group(res.get("apiVersion")) == ""
-                    and isinstance(meta.get("name"), str)):
-                found: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) \
-                    else {}
-                labels[meta["name"]] = {str(k): str(v) for k, v in found.items()}
-    return labels
+def _namespace_labels(res: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """(name, labels) of a Namespace object (the webhook reads them from the API)."""
+    meta = res.get("metadata")
+    if (res.get("kind") == "Namespace" and isinstance(meta, dict)
+            and workloads.api_group(res.get("apiVersion")) == ""
+            and isinstance(meta.get("name"), str)):
+        found: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        return meta["name"], {str(k): str(v) for k, v in found.items()}
+    return None
 
 
 class _Run:
@@ -292,21 +298,37 @@ def run(data: bytes, settings: Settings, options: Options) -> Result:
     except InputError as err:
         run_.report.errors.append(str(err))
         return Result("", run_.report)
-    docs = [_Doc(seg) for seg in segments]
-    for doc in docs:
-        if doc.segment.is_document and not _skippable(doc.segment.text):
+    passes = [_pass_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
+    kept: dict[int, _Doc] = {}  # documents of unknown kind, parsed once for both passes
+    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+        if which & 1:
+            doc = _Doc(seg)
             try:
                 _parse(doc, options)
             except InputError as err:
                 run_.report.errors.append(str(err))
-    if run_.report.errors:
-        return Result("", run_.report)
-    run_.ns_labels = _namespace_labels(docs)
-    for doc in docs:
-        for res in _resources(doc.data):
-            run_.index.add(res, options.namespace)
-    texts = [run_.document(doc) for doc in docs]
-    run_.report.documents = sum(1 for d in docs if d.segment.is_document)
+                passes[i] = 0
+                continue
+            for res in _resources(doc.data):
+                run_.index.add(res, options.namespace)
+                if (ns := _namespace_labels(res)) is not None:
+                    run_.ns_labels[ns[0]] = ns[1]
+            if which & 2:
+                kept[i] = doc
+    texts: list[str] = []
+    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+        if not which & 2:
+            texts.append(seg.text)
+            continue
+        doc = kept.pop(i) if i in kept else _Doc(seg)
+        if i not in kept and doc.node is None and doc.data is None:
+            try:
+                _parse(doc, options)
+            except InputError as err:
+                run_.report.errors.append(str(err))
+                continue
+        texts.append(run_.document(doc))
+    run_.report.documents = sum(1 for seg in segments if seg.is_document)
     if run_.report.errors:
         return Result("", run_.report)
     return Result(stream.join(bom, texts), run_.report)

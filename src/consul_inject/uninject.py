@@ -8,14 +8,13 @@ annotations, stay. Pure: no I/O, no YAML.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from consul_inject import annotations as ann
 from consul_inject import containers as c
-from consul_inject.inject import PROBES
+from consul_inject.inject import PROBES, copy_tree
 
 ADDED_ANNOTATIONS = (
     ann.SERVICE_PORT, ann.ORIGINAL_POD, ann.INJECT_STATUS, ann.TPROXY_STATUS,
@@ -86,7 +85,7 @@ def _clean_container(container: dict[str, Any], original: Mapping[str, Any] | No
 
 def uninject(template: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an injected pod template (or Pod) without what injection added."""
-    out = copy.deepcopy(dict(template))
+    out: dict[str, Any] = copy_tree(dict(template))
     meta = out.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     original = _original(annotations)

@@ -11,7 +11,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
@@ -271,6 +270,8 @@ def cmd_uninject(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from importlib import resources  # only the demo reads package data; keeps start-up short
+
     sample = resources.files("consul_inject").joinpath("demo.yaml").read_bytes()
     sys.stderr.write("# consul-inject demo: the seed's static-server and static-client, injected "
                      "with the chart defaults\n")

@@ -216,40 +216,70 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
 
 
 def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) -> int:
-    """Run every input through the pipeline; write only if all of them are good."""
+    """Run every input through the pipeline into spools; write only if all of them are good."""
     settings = _settings(args)
-    results = [pipeline.run(src.data, settings, pipeline.Options(
-        namespace=args.namespace or "default", source=src.name, mode=mode)) for src in inputs]
-    errors = [e for r in results for e in r.report.errors]
-    if args.strict and not errors:
-        errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
-    if errors:
-        message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in errors)
-        if len(inputs) > 1:
-            message += f"{PROG}: {len(errors)} error(s) in {len(inputs)} files; nothing written\n"
-        _tell_user(message)
-        _log(message)
-        return 1
-    outputs = [r.output for r in results]
-    if getattr(args, "in_place", False):
-        for src, out in zip(inputs, outputs, strict=True):
-            if src.path is None:
-                raise InputError("--in-place needs files or folders, not stdin")
-            if out.encode("utf-8") != src.data:
-                sources.write_atomic(src.path, sources.to_json(out) if args.output == "json" else out)
-    else:
-        text = sources.join(outputs) if len(outputs) > 1 else outputs[0]
-        if getattr(args, "output", "yaml") == "json" and text.strip():
-            text = sources.to_json(text)
-        if _under_helm4() and not text.strip():
-            # Helm 4 refuses empty output even for a chart that renders nothing.
-            text = "# consul-inject: no documents\n"
-        if getattr(args, "output_file", None):
-            sources.write_atomic(Path(args.output_file), text)
+    in_place = bool(getattr(args, "in_place", False))
+    if in_place and any(src.path is None for src in inputs):
+        raise InputError("--in-place needs files or folders, not stdin")
+    spools: list[sources.Spool] = []
+    results: list[pipeline.Result] = []
+    try:
+        for src in inputs:
+            if in_place or not spools:
+                target = src.path if in_place else getattr(args, "output_file", None)
+                spools.append(sources.Spool(Path(target) if target else None))
+            spool = spools[-1]
+            spool.start_stream()
+            results.append(pipeline.run(src.data, settings, pipeline.Options(
+                namespace=args.namespace or "default", source=src.name, mode=mode), spool.write))
+        errors = [e for r in results for e in r.report.errors]
+        if args.strict and not errors:
+            errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
+        if errors:
+            message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in errors)
+            if len(inputs) > 1:
+                message += f"{PROG}: {len(errors)} error(s) in {len(inputs)} files; nothing written\n"
+            _tell_user(message)
+            _log(message)
+            return 1
+        if in_place:
+            _commit_in_place(args, inputs, spools)
         else:
-            _write(text)
+            _deliver(args, spools[0])
+    finally:
+        for spool in spools:
+            spool.discard()
     _report(args, [r.report for r in results], [src.name for src in inputs])
     return 0
+
+
+def _commit_in_place(args: argparse.Namespace, inputs: list[sources.Source],
+                     spools: list[sources.Spool]) -> None:
+    for src, spool in zip(inputs, spools, strict=True):
+        assert src.path is not None
+        if args.output == "json":
+            sources.write_atomic(src.path, sources.to_json(spool.read().decode("utf-8")))
+        elif not spool.same_as(src.data):
+            spool.commit(src.path)
+
+
+def _deliver(args: argparse.Namespace, spool: sources.Spool) -> None:
+    """The spooled stream to -o FILE or stdout (JSON if asked; never empty under Helm 4)."""
+    if getattr(args, "output", "yaml") == "json" and spool.size:
+        text: str | None = sources.to_json(spool.read().decode("utf-8"))
+    elif _under_helm4() and not spool.read().strip():
+        text = "# consul-inject: no documents\n"  # Helm 4 refuses empty output
+    else:
+        text = None
+    target = getattr(args, "output_file", None)
+    if target:
+        if text is not None:
+            spool.replace(text)
+        spool.commit(Path(target))
+    elif text is None:
+        spool.copy_to(sys.stdout.buffer)
+    else:
+        _write(text)
 
 
 def _write(output: str) -> None:

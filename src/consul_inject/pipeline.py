@@ -290,8 +290,13 @@ class _Run:
         return text
 
 
-def run(data: bytes, settings: Settings, options: Options) -> Result:
-    """Inject every pod template in a YAML stream. Bad input shows up in report.errors."""
+def run(data: bytes, settings: Settings, options: Options,
+        sink: Callable[[str], object] | None = None) -> Result:
+    """Inject every pod template in a YAML stream. Bad input shows up in report.errors.
+
+    With a `sink`, output goes there piece by piece (a large release is never held whole in
+    memory) and Result.output is empty; on errors the sink has partial output to discard.
+    """
     run_ = _Run(settings, options)
     try:
         bom, segments = stream.split(stream.decode(data, options.source))
@@ -316,19 +321,23 @@ def run(data: bytes, settings: Settings, options: Options) -> Result:
             if which & 2:
                 kept[i] = doc
     texts: list[str] = []
+    write = sink or texts.append
+    write(bom)
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
         if not which & 2:
-            texts.append(seg.text)
+            write(seg.text)
             continue
-        doc = kept.pop(i) if i in kept else _Doc(seg)
-        if i not in kept and doc.node is None and doc.data is None:
+        if i in kept:
+            doc = kept.pop(i)
+        else:
+            doc = _Doc(seg)
             try:
                 _parse(doc, options)
             except InputError as err:
                 run_.report.errors.append(str(err))
                 continue
-        texts.append(run_.document(doc))
+        write(run_.document(doc))
     run_.report.documents = sum(1 for seg in segments if seg.is_document)
-    if run_.report.errors:
+    if run_.report.errors or sink is not None:
         return Result("", run_.report)
-    return Result(stream.join(bom, texts), run_.report)
+    return Result("".join(texts), run_.report)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import yaml
 
@@ -67,19 +69,81 @@ def write_atomic(path: Path, text: str) -> None:
         raise InputError(f"{path}: cannot write: {err.strerror}") from None
 
 
-def join(outputs: list[str]) -> str:
-    """Concatenate several files' streams into one, with a `---` between documents."""
-    parts: list[str] = []
-    for text in outputs:
-        if not text.strip():
-            continue
-        if parts:
-            if not parts[-1].endswith("\n"):
-                parts.append("\n")
+class Spool:
+    """Output held in a temporary file until every input is known to be good: nothing reaches
+    stdout or a target file otherwise, and a large release is never held whole in memory.
+
+    With `beside`, the file is created next to that path so that `commit` can rename it there.
+    """
+
+    def __init__(self, beside: Path | None = None) -> None:
+        # The file outlives any `with` block here: commit() or discard() closes it.
+        self.file: IO[bytes] = (
+            tempfile.NamedTemporaryFile("w+b", dir=beside.parent, prefix=f".{beside.name}.",  # noqa: SIM115
+                                        delete=False)
+            if beside is not None else tempfile.TemporaryFile("w+b"))  # noqa: SIM115
+        self.size = 0
+        self._last = b""
+        self._separate = False
+
+    def start_stream(self) -> None:
+        """The next writes are another file's stream: separate its documents from ours."""
+        self._separate = self.size > 0
+
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        if self._separate and text.strip():
+            sep = "" if self._last == b"\n" else "\n"
             if not text.lstrip().startswith("---"):
-                parts.append("---\n")
-        parts.append(text)
-    return "".join(parts)
+                sep += "---\n"
+            self._put(sep.encode())
+            self._separate = False
+        self._put(text.encode("utf-8"))
+
+    def _put(self, data: bytes) -> None:
+        if data:
+            self.file.write(data)
+            self.size += len(data)
+            self._last = data[-1:]
+
+    def replace(self, text: str) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.size, self._last, self._separate = 0, b"", False
+        self.write(text)
+
+    def read(self) -> bytes:
+        self.file.flush()
+        self.file.seek(0)
+        return self.file.read()
+
+    def copy_to(self, target: IO[bytes]) -> None:
+        self.file.flush()
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, target)
+        target.flush()
+
+    def same_as(self, data: bytes) -> bool:
+        return self.size == len(data) and self.read() == data
+
+    def commit(self, path: Path) -> None:
+        """Rename the spool over `path` (keeping its mode): atomic for readers."""
+        self.file.flush()
+        self.file.close()
+        try:
+            if path.exists():
+                os.chmod(self.file.name, path.stat().st_mode & 0o7777)
+            os.replace(self.file.name, path)
+        except OSError as err:
+            self.discard()
+            raise InputError(f"{path}: cannot write: {err.strerror}") from None
+
+    def discard(self) -> None:
+        self.file.close()
+        name = getattr(self.file, "name", None)
+        if isinstance(name, str):
+            Path(name).unlink(missing_ok=True)
 
 
 def to_json(text: str) -> str:

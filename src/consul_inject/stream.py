@@ -183,4 +183,5 @@ def _merge_preludes(segments: list[Segment]) -> None:
 
 
 def join(bom: str, texts: list[str]) -> str:
+    """The inverse of split."""
     return bom + "".join(texts)

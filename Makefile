@@ -7,7 +7,7 @@ HELM3 := .tools/helm3/helm
 HELM4 := .tools/helm4/helm
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all demo test lint typecheck unit tools bench clean
+.PHONY: all demo test lint typecheck unit tools bench bench-full clean
 
 all: test
 
@@ -49,7 +49,12 @@ unit: $(STAMP) tools
 test: lint typecheck unit
 
 bench: $(STAMP) tools
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/run.py --plot bench/time-vs-documents.png
+
+bench-full: $(STAMP) tools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/run.py --full --plot bench/time-vs-documents.png
 
 clean:
 	rm -rf $(VENV) .tools out .mypy_cache .ruff_cache .pytest_cache

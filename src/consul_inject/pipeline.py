@@ -148,6 +148,7 @@ class _Run:
         self.ns_labels: dict[str, dict[str, str]] = {}
         self.index = services.StreamIndex()
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
+        self.privileged: list[str] = []  # injected pods whose init container runs privileged
 
     def workload(self, res: dict[str, Any], where: str) -> dict[str, Any] | None:
         """The injected copy of `res` if it is a workload the webhook would mutate, else None."""
@@ -226,6 +227,9 @@ class _Run:
                        where: str) -> None:
         spec = template.get("spec") or {}
         meta = template.get("metadata") or {}
+        if any((c.get("securityContext") or {}).get("privileged") for c in
+               spec.get("initContainers") or [] if isinstance(c, dict)):
+            self.privileged.append(str(ref))
         if spec.get("hostNetwork") is True:
             self.report.warn(where, ref, "uses hostNetwork: the sidecar shares the node's network "
                              "namespace and its fixed ports (20000, 19000) may clash with other pods")
@@ -338,6 +342,12 @@ def run(data: bytes, settings: Settings, options: Options,
                 continue
         write(run_.document(doc))
     run_.report.documents = sum(1 for seg in segments if seg.is_document)
+    if run_.privileged:
+        shown = ", ".join(run_.privileged[:3]) + (" and others" if len(run_.privileged) > 3 else "")
+        run_.report.notes.append(f"{len(run_.privileged)} injected pod(s) ({shown}) "
+                         "run consul-connect-inject-init privileged, as root with NET_ADMIN, to set "
+                         "up transparent proxy; connectInject.cni.enabled=true (the consul-cni "
+                         "plugin) sets up the redirect on the node instead")
     if run_.report.errors or sink is not None:
         return Result("", run_.report)
     return Result("".join(texts), run_.report)

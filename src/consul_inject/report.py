@@ -24,6 +24,7 @@ class Report:
     entries: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # advice; --strict leaves these alone
     documents: int = 0
 
     def warn(self, where: str, ref: Ref | None, message: str) -> None:
@@ -42,7 +43,7 @@ class Report:
                 f"{self.documents} {docs}")
 
     def text(self) -> str:
-        lines = [f"warning: {w}" for w in self.warnings]
+        lines = [f"warning: {w}" for w in self.warnings] + [f"note: {n}" for n in self.notes]
         for e in self.entries:
             line = f"{e.ref} {e.outcome}"
             if e.outcome in ("skipped", "created") and e.reason:
@@ -74,6 +75,7 @@ class Report:
                 for e in self.entries
             ],
             "warnings": self.warnings,
+            "notes": self.notes,
             "errors": self.errors,
             "documents": self.documents,
         }

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -336,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
     except Exception as exc:
+        import traceback
+
         _log(traceback.format_exc())
         _tell_user(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
                    f"(details in {_log_path()}); please report it\n")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -55,6 +55,8 @@ def _read(path: Path) -> Source:
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and rename: a reader never sees a half
     file, and an error leaves the old content in place."""
+    import tempfile
+
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -76,12 +78,18 @@ class Spool:
     With `beside`, the file is created next to that path so that `commit` can rename it there.
     """
 
+    IN_MEMORY = 16 << 20  # stdout output moves from memory to a temporary file past this size
+
     def __init__(self, beside: Path | None = None) -> None:
         # The file outlives any `with` block here: commit() or discard() closes it.
-        self.file: IO[bytes] = (
-            tempfile.NamedTemporaryFile("w+b", dir=beside.parent, prefix=f".{beside.name}.",  # noqa: SIM115
-                                        delete=False)
-            if beside is not None else tempfile.TemporaryFile("w+b"))  # noqa: SIM115
+        self.file: IO[bytes]
+        if beside is not None:
+            import tempfile
+
+            self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                "w+b", dir=beside.parent, prefix=f".{beside.name}.", delete=False)
+        else:
+            self.file = io.BytesIO()
         self.size = 0
         self._last = b""
         self._separate = False
@@ -102,10 +110,17 @@ class Spool:
         self._put(text.encode("utf-8"))
 
     def _put(self, data: bytes) -> None:
-        if data:
-            self.file.write(data)
-            self.size += len(data)
-            self._last = data[-1:]
+        if not data:
+            return
+        if isinstance(self.file, io.BytesIO) and self.size + len(data) > self.IN_MEMORY:
+            import tempfile  # only large releases pay for it
+
+            spill = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by discard()
+            spill.write(self.file.getvalue())
+            self.file = spill
+        self.file.write(data)
+        self.size += len(data)
+        self._last = data[-1:]
 
     def replace(self, text: str) -> None:
         self.file.seek(0)

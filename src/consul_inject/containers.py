@@ -68,33 +68,39 @@ def _script_template() -> jinja2.Template:
 
 def init_script(settings: Settings, pod: PodConfig, index: int, service: str) -> str:
     multiport = pod.multiport
-    return _script_template().render(
-        ca_cert=settings.consul_ca_cert,
-        api_timeout=settings.consul_api_timeout,
-        auth_method=settings.auth_method,
-        service_account=service if multiport else pod.service_account,
-        service_name=service if multiport else pod.service_name,
-        bearer_token_file=bearer_token_file(pod, service),
-        multiport=multiport,
-        consul_namespace=pod.consul_namespace,
-        mirroring=settings.mirroring,
-        partition=settings.partition,
-        suffix=f"-{service}" if multiport else "",
-        health_check=pod.health_check,
-        health_port=21000 + index,
-        merged_metrics=pod.merged_metrics,
-        scrape_path=pod.scrape_path,
-        merged_metrics_port=pod.merged_metrics_port,
-        prometheus_tls=pod.prometheus_tls,
-        debug=settings.log_level == "debug",
-        admin_port=19000 + index,
-        redirect_traffic=pod.tproxy and not settings.cni,
-        dns_ip=pod.consul_dns_ip,
-        exclude_inbound=pod.exclude_inbound,
-        exclude_outbound=pod.exclude_outbound,
-        exclude_cidrs=pod.exclude_cidrs,
-        exclude_uids=pod.exclude_uids,
-    )
+    return _render(tuple({
+        "ca_cert": settings.consul_ca_cert,
+        "api_timeout": settings.consul_api_timeout,
+        "auth_method": settings.auth_method,
+        "service_account": service if multiport else pod.service_account,
+        "service_name": service if multiport else pod.service_name,
+        "bearer_token_file": bearer_token_file(pod, service),
+        "multiport": multiport,
+        "consul_namespace": pod.consul_namespace,
+        "mirroring": settings.mirroring,
+        "partition": settings.partition,
+        "suffix": f"-{service}" if multiport else "",
+        "health_check": pod.health_check,
+        "health_port": 21000 + index,
+        "merged_metrics": pod.merged_metrics,
+        "scrape_path": pod.scrape_path,
+        "merged_metrics_port": pod.merged_metrics_port,
+        "prometheus_tls": pod.prometheus_tls,
+        "debug": settings.log_level == "debug",
+        "admin_port": 19000 + index,
+        "redirect_traffic": pod.tproxy and not settings.cni,
+        "dns_ip": pod.consul_dns_ip,
+        "exclude_inbound": pod.exclude_inbound,
+        "exclude_outbound": pod.exclude_outbound,
+        "exclude_cidrs": pod.exclude_cidrs,
+        "exclude_uids": pod.exclude_uids,
+    }.items()))
+
+
+@lru_cache(maxsize=256)
+def _render(context: tuple[tuple[str, Any], ...]) -> str:
+    """Pods of a release mostly share one script: render each distinct one once."""
+    return _script_template().render(dict(context))
 
 
 def uses_own_token(pod: PodConfig, service: str) -> bool:

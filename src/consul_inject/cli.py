@@ -19,7 +19,7 @@ from consul_inject import settings as settings_mod
 from consul_inject.errors import InputError
 
 PROG = "consul-inject"
-SUBCOMMANDS = ("inject", "uninject", "demo")
+SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart")
 
 DESCRIPTION = f"""\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
@@ -143,6 +143,14 @@ def _under_helm4() -> bool:
     return os.environ.get("CONSUL_INJECT_HELM4") == "1"
 
 
+class ValuesProblems(InputError):
+    """Every problem `validate` found in the values given (one line each)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
 class UsageError(Exception):
     """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
     message also reaches the log under Helm 4."""
@@ -173,13 +181,32 @@ def _tell_user(text: str) -> None:
             pass
 
 
-def _settings(args: argparse.Namespace) -> settings_mod.Settings:
+SETTINGS_LABEL = b"consul-inject.io/settings"  # the chart's settings ConfigMap (chart.py)
+
+
+def _settings(args: argparse.Namespace, data: bytes, source: str) -> settings_mod.Settings:
+    """Settings from the chart's settings ConfigMap in the stream, if any, under -f and --set
+    (which win), each validated against the values schema first."""
     sets = list(args.set)
     if args.missing_service:
         sets.append(f"consulInject.missingService={args.missing_service}")
     if args.create_service_account_secrets:
         sets.append("consulInject.createServiceAccountSecrets=true")
+    base = None
+    if SETTINGS_LABEL in data:
+        from consul_inject import chart
+
+        base = chart.settings_values_from_bytes(data, source)
+    if base or args.values or sets or args.set_string:
+        from consul_inject import validate  # nothing to check without values: keep start-up short
+
+        problems = validate.validate_merged(args.values, sets, args.set_string, base=base,
+                                            base_source="consul-connect-inject settings ConfigMap")
+        if problems:
+            raise ValuesProblems(problems)
     merged = values.resolve(args.values, sets, args.set_string)
+    if base:
+        merged = values.merge(base, merged)
     ca_text = None
     if args.consul_ca_file:
         try:
@@ -216,7 +243,7 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
 
 def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) -> int:
     """Run every input through the pipeline into spools; write only if all of them are good."""
-    settings = _settings(args)
+    settings: dict[bytes | None, settings_mod.Settings] = {}
     in_place = bool(getattr(args, "in_place", False))
     if in_place and any(src.path is None for src in inputs):
         raise InputError("--in-place needs files or folders, not stdin")
@@ -229,7 +256,10 @@ def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) 
                 spools.append(sources.Spool(Path(target) if target else None))
             spool = spools[-1]
             spool.start_stream()
-            results.append(pipeline.run(src.data, settings, pipeline.Options(
+            key = src.data if SETTINGS_LABEL in src.data else None
+            if key not in settings:
+                settings[key] = _settings(args, src.data, src.name)
+            results.append(pipeline.run(src.data, settings[key], pipeline.Options(
                 namespace=args.namespace or "default", source=src.name, mode=mode), spool.write))
         errors = [e for r in results for e in r.report.errors]
         if args.strict and not errors:
@@ -307,6 +337,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _process(args, [sources.Source("demo.yaml", sample, None)], "inject")
 
 
+def _values_command(name: str, rest: list[str]) -> int:
+    """`validate`, `schema` and `chart package`: the values schema and the chart."""
+    from consul_inject import commands
+
+    if name == "validate":
+        parser = _Parser(prog=f"{PROG} validate", description=(
+            "Check Consul chart values files against the schema and the chart's own rules: every "
+            "problem as file:line:col: key.path: message, with a did-you-mean for misspelt keys; "
+            "exit 1 on any error."))
+        parser.add_argument("paths", nargs="+", metavar="VALUES")
+        parser.add_argument("--output", choices=("text", "json"), default="text")
+        args = parser.parse_args(rest)
+        return commands.cmd_validate(args.paths, args.output)
+    if name == "schema":
+        _Parser(prog=f"{PROG} schema",
+                description="Print the values schema (JSON Schema draft-07).").parse_args(rest)
+        return commands.cmd_schema()
+    parser = _Parser(prog=f"{PROG} chart", description="The consul-connect-inject Helm chart.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    package = sub.add_parser("package", help="package the chart (with -f/--set baked into its "
+                             "values.yaml) as a .tgz")
+    package.add_argument("-f", "--values", action="append", default=[], metavar="FILE")
+    package.add_argument("--set", action="append", default=[], metavar="K=V")
+    package.add_argument("-d", "--destination", default=".", metavar="DIR")
+    args = parser.parse_args(rest)
+    return commands.cmd_chart_package(args.values, args.set, args.destination)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -316,11 +374,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_inject(_inject_parser().parse_args(rest))
             if name == "uninject":
                 return cmd_uninject(_uninject_parser().parse_args(rest))
+            if name in ("validate", "schema", "chart"):
+                return _values_command(name, rest)
             demo = _Parser(prog=f"{PROG} demo",
                                            description="Inject the bundled seed examples.")
             _add_render_options(demo)
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
+    except ValuesProblems as err:
+        message = "".join(f"{PROG}: error: {_one_line(line)}\n" for line in err.lines)
+        _tell_user(message)
+        _log(message)
+        return 1
     except InputError as err:
         message = f"{PROG}: error: {_one_line(str(err))}\n"
         _tell_user(message)

@@ -1,0 +1,213 @@
+"""The consul-connect-inject chart: its values.yaml (generated from the schema), packaging, and
+the settings ConfigMap it renders, which the post-renderer reads back from the stream.
+
+ConfigMap contract: kind ConfigMap, apiVersion v1, label `consul-inject.io/settings: "true"`
+(and `app.kubernetes.io/name: consul-connect-inject`), data key `values.yaml` holding the
+effective injection values (global, connectInject, consulInject, dns, nameOverride,
+fullnameOverride), with global.name pinned to the chart's resource prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from consul_inject import schema as schema_mod
+from consul_inject import stream, yamlcodec
+from consul_inject import values as values_mod
+from consul_inject.errors import InputError
+
+CHART_NAME = "consul-connect-inject"
+SETTINGS_LABEL = "consul-inject.io/settings"
+SETTINGS_KEY = "values.yaml"
+SECTIONS = ("global", "connectInject", "controller", "consulInject", "dns")
+
+
+@dataclass
+class _Entry:
+    indent: str
+    lines: list[str]
+    comments: list[str] = field(default_factory=list)
+    blank_before: bool = False
+
+
+def chart_dir() -> Path:
+    """The chart's source folder: $CONSUL_INJECT_CHART_DIR, else chart/ of this checkout."""
+    explicit = os.environ.get("CONSUL_INJECT_CHART_DIR")
+    candidates = [Path(explicit)] if explicit else []
+    candidates.append(Path(__file__).resolve().parents[2] / "chart" / CHART_NAME)
+    for candidate in candidates:
+        if (candidate / "Chart.yaml").is_file():
+            return candidate
+    raise InputError(f"cannot find the {CHART_NAME} chart (looked in "
+                     f"{', '.join(str(c) for c in candidates)}); set CONSUL_INJECT_CHART_DIR")
+
+
+def defaults(node: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The schema's defaults as a values tree (keys without a default are left out)."""
+    node = schema_mod.load() if node is None else node
+    out: dict[str, Any] = {}
+    for key, sub in node.get("properties", {}).items():
+        if "default" in sub:
+            out[key] = sub["default"]
+        elif "properties" in sub:
+            inner = defaults(sub)
+            if inner:
+                out[key] = inner
+    return out
+
+
+def _entries(node: Mapping[str, Any], tree: Mapping[str, Any], depth: int) -> Iterator[_Entry]:
+    indent = "  " * depth
+    props: Mapping[str, Any] = node.get("properties", {})
+    first = True
+    for key, value in tree.items():
+        sub = props.get(key, {})
+        comments = str(sub.get("description", "")).split("\n") if sub.get("description") else []
+        blank = (bool(comments) and not first) or depth == 0
+        first = False
+        if isinstance(value, dict) and value and "properties" in sub and "default" not in sub:
+            yield _Entry(indent, [f"{_key(key)}:"], comments, blank)
+            yield from _entries(sub, value, depth + 1)
+        else:
+            text = yamlcodec.dump({key: value}).rstrip("\n")
+            yield _Entry(indent, text.split("\n"), comments, blank)
+
+
+def _key(key: str) -> str:
+    return yamlcodec.dump({key: None}).split(":", 1)[0]
+
+
+def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
+    """values.yaml: every key of the schema with a default, a comment per key from its
+    description; `overrides` (user values) replace defaults and may add open-section keys."""
+    import jinja2
+
+    tree = defaults()
+    if overrides:
+        tree = values_mod.merge(tree, overrides)
+    ordered = {k: tree[k] for k in schema_mod.load()["properties"] if k in tree}
+    ordered.update({k: v for k, v in tree.items() if k not in ordered})
+    source = resources.files("consul_inject").joinpath("templates/values.yaml.j2").read_text("utf-8")
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             autoescape=False, undefined=jinja2.StrictUndefined)
+    entries = list(_entries(schema_mod.load(), ordered, 0))
+    return env.from_string(source).render(entries=entries, sections=", ".join(SECTIONS))
+
+
+def settings_values_from_stream(resources_: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The values in the chart's settings ConfigMap found among the stream's resources, or None.
+    Several such ConfigMaps must agree; a bad one is an InputError naming it."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for res in resources_:
+        if not (isinstance(res, dict) and res.get("kind") == "ConfigMap"
+                and res.get("apiVersion") == "v1"):
+            continue
+        meta: dict[str, Any] = res["metadata"] if isinstance(res.get("metadata"), dict) else {}
+        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        if str(labels.get(SETTINGS_LABEL)) != "true":
+            continue
+        name = f'configmap "{meta.get("name")}"'
+        data: dict[str, Any] = res["data"] if isinstance(res.get("data"), dict) else {}
+        text = data.get(SETTINGS_KEY)
+        if not isinstance(text, str):
+            raise InputError(f'{name}: has label {SETTINGS_LABEL}: "true" but no data.{SETTINGS_KEY}')
+        try:
+            tree = yamlcodec.load(text)
+        except yaml.YAMLError as err:
+            raise InputError(f"{name}: data.{SETTINGS_KEY} is not valid YAML: {err}") from None
+        if tree is None:
+            tree = {}
+        if not isinstance(tree, dict):
+            raise InputError(f"{name}: data.{SETTINGS_KEY} must be a map of values")
+        found.append((name, tree))
+    if not found:
+        return None
+    first_name, first = found[0]
+    for name, tree in found[1:]:
+        if tree != first:
+            raise InputError(f"{first_name} and {name} hold different consul-inject settings; "
+                             "render one consul-connect-inject chart per release")
+    return first
+
+
+def settings_values_from_bytes(data: bytes, source: str = "<stdin>") -> dict[str, Any] | None:
+    """Like settings_values_from_stream, on the raw manifest stream: only documents that mention
+    the label are parsed, so a stream without the ConfigMap costs one substring search."""
+    if SETTINGS_LABEL.encode() not in data:
+        return None
+    _, segments = stream.split(stream.decode(data, source))
+    found: list[dict[str, Any]] = []
+    for segment in segments:
+        if segment.is_document and SETTINGS_LABEL in segment.text:
+            try:
+                doc = yamlcodec.load(segment.text)
+            except yaml.YAMLError:
+                continue  # the pipeline reports the document's YAML error with its position
+            found.extend(_resources(doc))
+    return settings_values_from_stream(found)
+
+
+def _resources(doc: Any) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        return []
+    items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
+    return [doc, *(i for i in items if isinstance(i, dict))] if isinstance(items, list) else [doc]
+
+
+def find_helm() -> str:
+    """$CONSUL_INJECT_HELM, else `helm` on PATH."""
+    explicit = os.environ.get("CONSUL_INJECT_HELM")
+    found = explicit or shutil.which("helm")
+    if not found or not Path(found).is_file():
+        raise InputError("no helm binary found: put helm on PATH or set CONSUL_INJECT_HELM")
+    return found
+
+
+def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
+    """`helm package` the chart into DEST; -f/--set values are baked into its values.yaml
+    (validated first). Returns the .tgz path."""
+    from consul_inject import validate
+
+    errors = validate.validate_merged(values_files, sets)
+    if errors:
+        raise InputError("the values are not valid: " + " | ".join(errors))
+    user = values_mod.resolve(values_files, sets)
+    source = chart_dir()
+    target_dir = Path(dest)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="consul-inject-chart-") as tmp:
+        work = Path(tmp) / CHART_NAME
+        shutil.copytree(source, work)
+        if user:
+            (work / "values.yaml").write_text(render_values_yaml(user), encoding="utf-8")
+        proc = subprocess.run([find_helm(), "package", str(work), "-d", str(target_dir)],
+                              capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise InputError(f"helm package failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    version = yaml.safe_load((source / "Chart.yaml").read_text(encoding="utf-8"))["version"]
+    return target_dir / f"{CHART_NAME}-{version}.tgz"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m consul_inject.chart values` prints the chart's values.yaml."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["values"]:
+        sys.stderr.write("usage: python -m consul_inject.chart values\n")
+        return 2
+    sys.stdout.write(render_values_yaml())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

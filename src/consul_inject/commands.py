@@ -1,0 +1,42 @@
+"""Subcommands `validate`, `schema` and `chart package`: print, and return the exit code.
+
+Exit codes follow the CLI: 0 done, 1 bad values or input (message on stderr), 3 is left to the
+caller for internal errors.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from consul_inject import chart, schema, validate
+from consul_inject.errors import InputError
+
+
+def cmd_validate(paths: list[str], output: str = "text") -> int:
+    """Validate each values file on its own; print every problem; 1 when any is an error."""
+    if output not in ("text", "json"):
+        raise InputError(f'--output {output!r}: expected "text" or "json"')
+    problems = validate.validate_files(paths)
+    if output == "json":
+        sys.stdout.write(validate.report_json(problems, paths))
+    else:
+        sys.stdout.write(validate.report_text(problems, len(paths)))
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_schema() -> int:
+    """Print the values schema (JSON Schema draft-07)."""
+    sys.stdout.write(schema.text())
+    return 0
+
+
+def cmd_chart_package(values_files: list[str], sets: list[str], dest: str = ".") -> int:
+    """Package chart/consul-connect-inject (with -f/--set baked into its values.yaml) into DEST;
+    print the .tgz path. Bad values: every problem on stderr, exit 1, nothing written."""
+    errors = validate.validate_merged(values_files, sets)
+    if errors:
+        sys.stderr.write("".join(f"consul-inject: error: {line}\n" for line in errors))
+        return 1
+    target = chart.package(values_files, sets, dest)
+    sys.stdout.write(f"{target}\n")
+    return 0

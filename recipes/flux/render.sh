@@ -8,8 +8,13 @@ set -eu
 release=$1 chart=$2 namespace=$3 out=$4
 shift 4
 mkdir -p "$out"
-helm template "$release" "$chart" --namespace "$namespace" "$@" \
-  | consul-inject --namespace "$namespace" ${CONSUL_INJECT_ARGS:-} > "$out/manifests.yaml.tmp"
+trap 'rm -f "$out/rendered.yaml.tmp" "$out/manifests.yaml.tmp"' EXIT
+# No pipe: sh has no pipefail, and a failing `helm template` must not leave an empty manifest
+# behind (Flux would prune everything it no longer lists).
+helm template "$release" "$chart" --namespace "$namespace" "$@" > "$out/rendered.yaml.tmp"
+consul-inject --namespace "$namespace" ${CONSUL_INJECT_ARGS:-} \
+  < "$out/rendered.yaml.tmp" > "$out/manifests.yaml.tmp"
+rm -f "$out/rendered.yaml.tmp"
 mv "$out/manifests.yaml.tmp" "$out/manifests.yaml"
 cat > "$out/kustomization.yaml" <<KUST
 apiVersion: kustomize.config.k8s.io/v1beta1

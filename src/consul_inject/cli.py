@@ -260,7 +260,8 @@ def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) 
             if key not in settings:
                 settings[key] = _settings(args, src.data, src.name)
             results.append(pipeline.run(src.data, settings[key], pipeline.Options(
-                namespace=args.namespace or "default", source=src.name, mode=mode), spool.write))
+                namespace=args.namespace or "default", source=src.name, mode=mode,
+                name_source=len(inputs) > 1), spool.write))
         errors = [e for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]

@@ -66,6 +66,13 @@ class _Patch:
         newline = self.text.find("\n", pos)
         return newline + 1 if newline >= 0 else len(self.text)
 
+    def before_break(self, pos: int) -> int:
+        """The end of the line holding the character before `pos`, before its line break."""
+        end = self.line_end(pos)
+        if self.text[end - 2:end] == "\r\n":
+            return end - 2
+        return end - 1 if self.text[end - 1:end] == "\n" else end
+
     def line_start(self, pos: int) -> int:
         return self.text.rfind("\n", 0, pos) + 1
 
@@ -112,6 +119,8 @@ class _Patch:
             self.scalar(node, new, flow, indent)
         elif isinstance(node, ScalarNode) and old is None and not flow and key_end is not None:
             self.fill(node, new, indent, key_end)
+        elif new is None and not flow and key_end is not None and not getattr(node, "flow_style", False):
+            self.edits.append((key_end, self.before_break(self.end_of(node)), ":"))  # null again
         else:
             raise _Unpatchable("a value changes kind")
 

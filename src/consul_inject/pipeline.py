@@ -53,6 +53,7 @@ class Options:
     namespace: str = "default"
     source: str = "<stdin>"
     mode: str = "inject"  # "uninject": remove injection; "reinject": remove, then inject anew
+    name_source: bool = False  # several inputs: messages name the file before the template
 
 
 @dataclass
@@ -79,6 +80,8 @@ def _where(doc: _Doc, options: Options) -> str:
         if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
             name = meta["annotations"].get(ann.HELM4_FILENAME)
             template = name if isinstance(name, str) else None
+    if template and options.name_source:
+        return f"{options.source}: {template}"
     return template or f"{options.source}:{doc.segment.line}"
 
 
@@ -275,9 +278,11 @@ class _Run:
         """The document's text edited in place to read as `new`; written anew only where the
         edit would be ambiguous (aliases, merge keys). Reading every edit back would double
         the cost of a large release; tests/unit/test_patch.py checks edits read back instead."""
-        as_json = _json_document(doc.segment.text)
+        prefix, _ = doc.segment.split_for_rewrite()
+        as_json = _json_document(doc.segment.text[len(prefix):]) if doc.segment.text.startswith(
+            prefix) else None
         if as_json is not None:
-            return as_json(new)
+            return prefix + as_json(new)
         if doc.node is not None:
             patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
             if patched is not None:

@@ -86,8 +86,11 @@ class Spool:
         if beside is not None:
             import tempfile
 
-            self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                "w+b", dir=beside.parent, prefix=f".{beside.name}.", delete=False)
+            try:
+                self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                    "w+b", dir=beside.parent, prefix=f".{beside.name}.", delete=False)
+            except OSError as err:
+                raise InputError(f"{beside}: cannot write: {err.strerror}") from None
         else:
             self.file = io.BytesIO()
         self.size = 0

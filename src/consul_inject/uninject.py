@@ -57,9 +57,14 @@ def _restore(target: dict[str, Any], keys: tuple[str, ...], original: Mapping[st
 
 
 def _drop_if_new(owner: dict[str, Any], key: str, original_owner: Mapping[str, Any] | None) -> None:
-    """Remove an emptied collection that injection created."""
-    if not owner.get(key) and key in owner and (original_owner is None or key not in original_owner):
+    """Remove an emptied collection that injection created; one that was null before (Helm
+    often renders `annotations:` with nothing after it) becomes null again."""
+    if owner.get(key) or key not in owner:
+        return
+    if original_owner is None or key not in original_owner:
         del owner[key]
+    elif original_owner[key] is None:
+        owner[key] = None
 
 
 def _clean_container(container: dict[str, Any], original: Mapping[str, Any] | None) -> None:

@@ -299,6 +299,9 @@ class _Run:
         return text
 
 
+_DONE = stream.Segment("", 0, False)
+
+
 def run(data: bytes, settings: Settings, options: Options,
         sink: Callable[[str], object] | None = None) -> Result:
     """Inject every pod template in a YAML stream. Bad input shows up in report.errors.
@@ -313,6 +316,7 @@ def run(data: bytes, settings: Settings, options: Options,
         run_.report.errors.append(str(err))
         return Result("", run_.report)
     passes = [_pass_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
+    documents = sum(1 for seg in segments if seg.is_document)
     kept: dict[int, _Doc] = {}  # documents of unknown kind, parsed once for both passes
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
         if which & 1:
@@ -333,6 +337,7 @@ def run(data: bytes, settings: Settings, options: Options,
     write = sink or texts.append
     write(bom)
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+        segments[i] = _DONE  # written out: let a large release's text go as we go
         if not which & 2:
             write(seg.text)
             continue
@@ -346,7 +351,7 @@ def run(data: bytes, settings: Settings, options: Options,
                 run_.report.errors.append(str(err))
                 continue
         write(run_.document(doc))
-    run_.report.documents = sum(1 for seg in segments if seg.is_document)
+    run_.report.documents = documents
     if run_.privileged:
         shown = ", ".join(run_.privileged[:3]) + (" and others" if len(run_.privileged) > 3 else "")
         run_.report.notes.append(f"{len(run_.privileged)} injected pod(s) ({shown}) "

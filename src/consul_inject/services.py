@@ -27,7 +27,7 @@ class KubeService:
     name: str
     namespace: str
     selector: Mapping[str, str]
-    ports: tuple[Mapping[str, Any], ...]
+    ports: tuple[tuple[Any, Any], ...]  # (port, targetPort or port): a release can hold 25,000
     ignored: bool
 
     def selects(self, labels: Mapping[str, Any]) -> bool:
@@ -57,7 +57,8 @@ class StreamIndex:
         if kind == "Service":
             selector: dict[str, Any] = spec["selector"] if isinstance(spec.get("selector"), dict) \
                 else {}
-            ports = tuple(p for p in spec.get("ports") or [] if isinstance(p, dict))
+            ports = tuple((p.get("port"), p.get("targetPort", p.get("port")))
+                          for p in spec.get("ports") or [] if isinstance(p, dict))
             ignored = ann.GO_BOOLS.get(str(labels.get(IGNORE_LABEL, "")), False)  # isLabeledIgnore
             service = KubeService(name, ns, {str(k): str(v) for k, v in selector.items()}, ports,
                                   ignored)
@@ -140,13 +141,12 @@ def _first_port(spec: Mapping[str, Any]) -> int | None:
 
 def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
     numbers, names = _pod_ports(spec)
-    for port in service.ports:
-        target = port.get("targetPort", port.get("port"))
+    for port_number, target in service.ports:
         if (isinstance(target, int) and target not in numbers) or (
             isinstance(target, str) and target not in names
         ):
             binding.warnings.append(
-                f'Service "{service.name}" port {port.get("port")} targets "{target}", which no '
+                f'Service "{service.name}" port {port_number} targets "{target}", which no '
                 "container of the pod exposes; Consul registers the pod but traffic to that "
                 "port goes nowhere")
 

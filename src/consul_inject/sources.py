@@ -78,7 +78,7 @@ class Spool:
     With `beside`, the file is created next to that path so that `commit` can rename it there.
     """
 
-    IN_MEMORY = 16 << 20  # stdout output moves from memory to a temporary file past this size
+    IN_MEMORY = 4 << 20  # stdout output moves from memory to a temporary file past this size
 
     def __init__(self, beside: Path | None = None) -> None:
         # The file outlives any `with` block here: commit() or discard() closes it.

@@ -123,7 +123,10 @@ def deployments(draw: st.DrawFn, opt_in: bool) -> Doc:
                                             max_size=2)))
     container: dict[str, Any] = {"name": name, "image": f"example/{name}:1"}
     if draw(st.booleans()):
-        container["ports"] = [{"name": "http", "containerPort": draw(st.integers(1, 65535))}]
+        # Clear of the upstream ports above and the sidecar's (a collision is refused).
+        port = draw(st.integers(1, 65535).filter(
+            lambda p: p not in (5432, 9090, 6379) and not 15000 <= p < 22000))
+        container["ports"] = [{"name": "http", "containerPort": port}]
         if draw(st.booleans()):
             container["readinessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}}
     if draw(st.booleans()):

@@ -259,9 +259,12 @@ def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) 
             key = src.data if SETTINGS_LABEL in src.data else None
             if key not in settings:
                 settings[key] = _settings(args, src.data, src.name)
-            results.append(pipeline.run(src.data, settings[key], pipeline.Options(
-                namespace=args.namespace or "default", source=src.name, mode=mode,
-                name_source=len(inputs) > 1), spool.write))
+            options = pipeline.Options(namespace=args.namespace or "default", source=src.name,
+                                       mode=mode, name_source=len(inputs) > 1)
+            # --in-place compares the result with the file; otherwise the bytes are handed over
+            # (inline, no local name) so that the pipeline holds the only reference.
+            results.append(pipeline.run(src.data if in_place else src.take(), settings[key],
+                                        options, spool.write))
         errors = [e for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]

@@ -311,7 +311,10 @@ def run(data: bytes, settings: Settings, options: Options,
     """
     run_ = _Run(settings, options)
     try:
-        bom, segments = stream.split(stream.decode(data, options.source))
+        text = stream.decode(data, options.source)
+        del data  # the caller may have handed the only reference over: hold the release once
+        bom, segments = stream.split(text)
+        del text
     except InputError as err:
         run_.report.errors.append(str(err))
         return Result("", run_.report)

@@ -19,11 +19,17 @@ from consul_inject.errors import InputError
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Source:
     name: str  # as messages show it
     data: bytes
     path: Path | None  # None for stdin
+
+    def take(self) -> bytes:
+        """The content, handed over: the Source lets go of it, so a large release is held once
+        (the pipeline decodes it and drops the bytes) instead of twice."""
+        data, self.data = self.data, b""
+        return data
 
 
 def collect(paths: list[str]) -> list[Source]:

@@ -5,9 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HELM3 := .tools/helm3/helm
 HELM4 := .tools/helm4/helm
+# Kubernetes 1.24 schemas: kubernetes-validate 1.37 no longer ships them; 1.33.1 does.
+K8S_124_DIR := .tools/kubernetes-validate-1.24
+K8S_124 := $(K8S_124_DIR)/kubernetes_validate/kubernetes-json-schema/v1.24.0-local-strict
+K8S_124_WHEEL_SHA256 := fd910cff492ea32c85b8733fedd31dd0cf582925d3b3a3e73ceda1876f87bdcb
+FUZZ_COUNT ?= 20000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all demo test lint typecheck unit tools bench bench-full clean
+.PHONY: all demo test lint typecheck unit tools bench bench-full fuzz clean
 
 all: test
 
@@ -20,7 +25,16 @@ $(STAMP): pyproject.toml
 $(HELM3) $(HELM4) &: tools/fetch_helm.py
 	$(PYTHON) tools/fetch_helm.py
 
-tools: $(HELM3) $(HELM4)
+$(K8S_124): | $(STAMP)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+	  --dest $(K8S_124_DIR) kubernetes-validate==1.33.1
+	$(BIN)/python -c "import glob, hashlib, sys, zipfile; \
+	  w = glob.glob('$(K8S_124_DIR)/kubernetes_validate-1.33.1-*.whl')[0]; \
+	  d = hashlib.sha256(open(w, 'rb').read()).hexdigest(); \
+	  sys.exit(f'{w}: sha256 {d} != $(K8S_124_WHEEL_SHA256)') if d != '$(K8S_124_WHEEL_SHA256)' else None; \
+	  z = zipfile.ZipFile(w); [z.extract(n, '$(K8S_124_DIR)') for n in z.namelist() if '/v1.24.0-local-strict/' in n]"
+
+tools: $(HELM3) $(HELM4) $(K8S_124)
 
 demo: $(STAMP) tools
 	@mkdir -p out
@@ -55,6 +69,9 @@ bench: $(STAMP) tools
 bench-full: $(STAMP) tools
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python bench/run.py --full --plot bench/time-vs-documents.png
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --count $(FUZZ_COUNT)
 
 clean:
 	rm -rf $(VENV) .tools out .mypy_cache .ruff_cache .pytest_cache

@@ -68,7 +68,7 @@ INJECTED = "injected"
 # Every annotation this injector reads; anything else under the prefix draws a typo warning.
 KNOWN = frozenset(
     value for name, value in globals().items() if name.isupper() and isinstance(value, str)
-    and value.startswith(P)
+    and value.startswith(P) and value != P
 ) | {P + "service-tags", P + "connect-service-tags", P + "service-ignore"}
 META_PREFIX = P + "service-meta-"
 # Helm 4 adds this to every document for the post-renderer's round trip and removes it after;

@@ -218,8 +218,9 @@ def _settings(args: argparse.Namespace, data: bytes, source: str) -> settings_mo
 
 
 def _one_line(text: str) -> str:
-    """Messages quote user text; control characters in it must not break the one-line form."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    """Messages quote user text: control characters must not break the one-line form, and a
+    megabyte annotation must not become a megabyte line."""
+    return report_mod.printable(text)
 
 
 def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:

@@ -190,7 +190,8 @@ def inject(
     init_containers = spec.get("initContainers") or []
     spec["initContainers"] = init_containers
     init_containers.append(c.copy_consul_bin(settings))
-    containers = spec.setdefault("containers", [])
+    containers = spec.get("containers") or []
+    spec["containers"] = containers
     services = pod.services if pod.multiport else (pod.service_name,)
     for i, service in enumerate(services):
         if settings.acls and c.uses_own_token(pod, service):

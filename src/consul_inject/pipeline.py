@@ -143,6 +143,13 @@ def _namespace_labels(res: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+def _own_annotations(res: dict[str, Any]) -> dict[str, Any]:
+    """A workload's own metadata.annotations (not its pod template's), whatever their shape."""
+    meta = res.get("metadata")
+    found = meta.get("annotations") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
 class _Run:
     def __init__(self, settings: Settings, options: Options) -> None:
         self.settings = settings
@@ -159,6 +166,14 @@ class _Run:
         if path is None:
             return None
         ref = workloads.ref_of(res, self.options.namespace)
+        if not workloads.valid_namespace(ref.namespace):
+            shown = (res.get("metadata") or {}).get("namespace") if isinstance(
+                res.get("metadata"), dict) else None
+            self.report.errors.append(
+                f"{where}: {ref}: namespace {shown if shown is not None else ref.namespace!r} is "
+                "not a Kubernetes namespace name; expected lower-case letters, digits and '-', "
+                "at most 63 characters")
+            return None
         template = workloads.get_template(res, path)
         if template is None:
             self.report.warn(where, ref, "has no pod template; passed through")
@@ -218,7 +233,7 @@ class _Run:
                       where: str) -> None:
         if not path:
             return
-        outer = (res.get("metadata") or {}).get("annotations") or {}
+        outer = _own_annotations(res)
         inner = ((workloads.get_template(res, path) or {}).get("metadata") or {}).get(
             "annotations") or {}
         if ann.INJECT in outer and ann.INJECT not in inner:
@@ -239,7 +254,7 @@ class _Run:
         if ref.kind in ("Job", "CronJob"):
             self.report.warn(where, ref, "is a Job: the envoy-sidecar container keeps running after "
                              "the job's own containers finish, so the Job never completes")
-        if "helm.sh/hook" in ((res.get("metadata") or {}).get("annotations") or {}):
+        if "helm.sh/hook" in _own_annotations(res):
             self.report.warn(where, ref, "is a Helm hook; set "
                              f'{ann.INJECT}: "false" on it unless it needs the mesh')
         unknown = sorted(k for k in (meta.get("annotations") or {})
@@ -260,6 +275,10 @@ class _Run:
             return doc.segment.text
         new = self.workload(data, where) or data
         if workloads.is_list(data):
+            if not all(isinstance(item, dict) for item in data["items"]):
+                self.report.errors.append(f"{where}: {data.get('kind')} has items that are not "
+                                          "mappings; every item must be a Kubernetes resource")
+                return doc.segment.text
             items = list(new["items"])
             for i, item in workloads.list_items(data):
                 if isinstance(item, dict) and (injected := self.workload(item, where)) is not None:
@@ -336,6 +355,7 @@ def run(data: bytes, settings: Settings, options: Options,
                     run_.ns_labels[ns[0]] = ns[1]
             if which & 2:
                 kept[i] = doc
+    failed_first = bool(run_.report.errors)
     texts: list[str] = []
     write = sink or texts.append
     write(bom)
@@ -346,6 +366,14 @@ def run(data: bytes, settings: Settings, options: Options,
             continue
         if i in kept:
             doc = kept.pop(i)
+        elif failed_first:
+            # A Service or account that did not parse would make every check against it
+            # misleading: report the YAML errors only.
+            try:
+                _parse(_Doc(seg), options)
+            except InputError as err:
+                run_.report.errors.append(str(err))
+            continue
         else:
             doc = _Doc(seg)
             try:

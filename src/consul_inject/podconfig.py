@@ -15,6 +15,7 @@ from typing import Any
 
 from consul_inject import annotations as ann
 from consul_inject import upstreams as ups
+from consul_inject import workloads
 from consul_inject.errors import AnnotationError
 from consul_inject.settings import SAFE_NAME_RE, Resources, Settings
 
@@ -64,6 +65,10 @@ class PodConfig:
 def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
     if not settings.enable_namespaces:
         return ""
+    if settings.mirroring and not workloads.valid_namespace(k8s_namespace):
+        # The pipeline refuses such namespaces first; this keeps the script safe on its own.
+        raise AnnotationError("metadata.namespace", f'"{k8s_namespace}" is not a Kubernetes '
+                              "namespace name", "lower-case letters, digits and '-'")
     if settings.mirroring:
         return settings.mirroring_prefix + k8s_namespace
     return settings.destination_namespace
@@ -111,6 +116,8 @@ def _cidrs(annotations: Mapping[str, Any]) -> tuple[str, ...]:
     items = _list(annotations, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, None, "")
     for item in items:
         try:
+            if "%" in item:  # an IPv6 zone id: ipaddress accepts any text after it
+                raise ValueError(item)
             ipaddress.ip_network(item, strict=False)
         except ValueError:
             raise AnnotationError(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, f'item "{item}" is not an IP '

@@ -44,9 +44,14 @@ def check(template: dict[str, Any], prefix: str) -> None:
     for key in ("annotations", "labels"):
         value = (meta or {}).get(key)
         _expect(value, dict, f"{at}metadata.{key}")
-        for name in value or {}:
+        for name, item in (value or {}).items():
             if not isinstance(name, str):
                 raise AnnotationError(f"{at}metadata.{key}", f"has a non-string key {name!r}")
+            if not isinstance(item, str):
+                # Kubernetes keeps annotations and labels as map[string]string.
+                raise AnnotationError(
+                    name, f"value {item!r} is a {type(item).__name__}, not a string",
+                    f"{key[:-1]} values must be quoted strings, for example \"true\" or \"8080\"")
     spec = template.get("spec")
     _expect(spec, dict, f"{at}spec")
     spec = spec or {}

@@ -9,6 +9,14 @@ from typing import Any
 from consul_inject.workloads import Ref
 
 
+def printable(text: str, limit: int = 1000) -> str:
+    """One line of printable text: control characters escaped, very long input shortened."""
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    if len(out) > limit:
+        out = out[: limit // 2] + f"...({len(out) - limit} characters)..." + out[-limit // 2 :]
+    return out
+
+
 @dataclass
 class Entry:
     ref: Ref
@@ -29,9 +37,7 @@ class Report:
 
     def warn(self, where: str, ref: Ref | None, message: str) -> None:
         subject = f"{where}: {ref}: " if ref is not None else f"{where}: "
-        self.warnings.append("".join(
-            ch if ch.isprintable() else ch.encode("unicode_escape").decode()
-            for ch in subject + message))
+        self.warnings.append(printable(subject + message))
 
     def count(self, outcome: str) -> int:
         return sum(1 for e in self.entries if e.outcome == outcome)
@@ -44,25 +50,29 @@ class Report:
 
     def text(self) -> str:
         lines = [f"warning: {w}" for w in self.warnings] + [f"note: {n}" for n in self.notes]
-        for e in self.entries:
-            line = f"{e.ref} {e.outcome}"
-            if e.outcome in ("skipped", "created") and e.reason:
-                line += f": {e.reason}"
-            if e.outcome == "injected":
-                details = []
-                if e.ref.namespace:
-                    details.append(f"namespace {e.ref.namespace}")
-                if e.services:
-                    details.append("as " + ", ".join(e.services))
-                if e.upstreams:
-                    # Only the first service's proxy of a multi-port pod gets upstreams.
-                    first = f" (on {e.services[0]})" if len(e.services) > 1 else ""
-                    details.append(f"upstreams{first} " + ", ".join(e.upstreams))
-                if details:
-                    line += f" ({'; '.join(details)})"
-            lines.append(line)
+        lines += [self._entry_line(e) for e in self.entries]
         lines.append(f"consul-inject: {self.summary()}")
-        return "\n".join(lines) + "\n"
+        # Names come from the input: no raw escape sequence or carriage return reaches a terminal.
+        return "".join(printable(line) + "\n" for line in lines)
+
+    @staticmethod
+    def _entry_line(e: Entry) -> str:
+        line = f"{e.ref} {e.outcome}"
+        if e.outcome in ("skipped", "created") and e.reason:
+            line += f": {e.reason}"
+        if e.outcome == "injected":
+            details = []
+            if e.ref.namespace:
+                details.append(f"namespace {e.ref.namespace}")
+            if e.services:
+                details.append("as " + ", ".join(e.services))
+            if e.upstreams:
+                # Only the first service's proxy of a multi-port pod gets upstreams.
+                first = f" (on {e.services[0]})" if len(e.services) > 1 else ""
+                details.append(f"upstreams{first} " + ", ".join(e.upstreams))
+            if details:
+                line += f" ({'; '.join(details)})"
+        return line
 
     def as_json(self) -> str:
         data: dict[str, Any] = {

@@ -50,7 +50,7 @@ class StreamIndex:
         if workloads.api_group(res.get("apiVersion")) != "" or not isinstance(meta, dict):
             return
         name, ns = meta.get("name"), meta.get("namespace") or default_namespace
-        if not isinstance(name, str):
+        if not isinstance(name, str) or not isinstance(ns, str):
             return
         labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
         spec: dict[str, Any] = res["spec"] if isinstance(res.get("spec"), dict) else {}

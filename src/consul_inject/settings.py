@@ -306,12 +306,19 @@ def from_values(
     ip = dns_ip or env.get(dns_host_var, "")
     if ip:
         try:
+            if "%" in ip:  # an IPv6 zone id: ipaddress accepts any text after it
+                raise ValueError(ip)
             ipaddress.ip_address(ip)
         except ValueError:
             raise ValuesError("dns.clusterIP", f'"{ip}" is not an IP address') from None
 
     metrics_global = v.boolean("global.metrics.enabled", False)
     log_level = v.string("connectInject.logLevel") or v.string("global.logLevel", "info")
+    if log_level not in ("trace", "debug", "info", "warn", "error"):
+        raise ValuesError("connectInject.logLevel" if v.string("connectInject.logLevel")
+                          else "global.logLevel",
+                          f'"{log_level}" is not a log level; expected trace, debug, info, warn or '
+                          "error")
     concurrency_raw = v.raw("connectInject.sidecarProxy.concurrency")
     concurrency = 2 if concurrency_raw is None else concurrency_raw
     if isinstance(concurrency, str) and concurrency.isdigit():

@@ -19,6 +19,8 @@ from consul_inject import yamlcodec
 from consul_inject.errors import InputError
 
 Values = dict[str, Any]
+MAX_INDEX = 65536  # Helm's strvals refuses larger list indexes too
+MAX_KEY_PARTS = 100  # no chart value nests deeper; a bound keeps hostile flags cheap
 
 
 def load_file(path: str) -> Values:
@@ -128,8 +130,14 @@ def _key_parts(key: str, flag: str) -> list[str | int]:
             index, close, rest = rest.partition("]")
             if not close or not index.isdigit():
                 raise InputError(f"{flag}: bad list index in {key!r}; expected name[N]")
+            if int(index) > MAX_INDEX:
+                raise InputError(f"{flag}: index {index} in {key!r} is too large (Helm allows "
+                                 f"up to {MAX_INDEX})")
             parts.append(int(index))
             rest = rest.removeprefix("[")
+    if len(parts) > MAX_KEY_PARTS:
+        raise InputError(f"{flag}: {key[:80]!r}... nests {len(parts)} levels; at most "
+                         f"{MAX_KEY_PARTS} are accepted")
     return parts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,17 @@ def ref_of(resource: dict[str, Any], default_namespace: str) -> Ref:
     name = meta.get("name") or meta.get("generateName") or ""
     namespace = meta.get("namespace") or default_namespace
     kind = resource.get("kind")
-    return Ref(kind if isinstance(kind, str) else "", str(name), str(namespace))
+    return Ref(kind if isinstance(kind, str) else "", str(name),
+               namespace if isinstance(namespace, str) else "")
+
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+
+def valid_namespace(namespace: str) -> bool:
+    """A Kubernetes namespace name (DNS-1123 label): it reaches Consul namespace names and the
+    init script, so nothing else may pass."""
+    return len(namespace) <= 63 and bool(NAMESPACE_RE.match(namespace))
 
 
 def template_path(resource: dict[str, Any]) -> tuple[str, ...] | None:

@@ -20,7 +20,7 @@ from consul_inject.errors import InputError
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Bounds that keep hostile input from exhausting memory (see SECURITY notes in README).
-MAX_DEPTH = 200
+MAX_DEPTH = 400  # a 100-level CRD schema nests about 200 YAML levels
 MAX_EXPANDED_NODES = 1_000_000  # go-yaml refuses "excessive aliasing" similarly
 
 _BOOL_TRUE = ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")
@@ -228,9 +228,29 @@ def load_with_node(text: str) -> tuple[Node | None, Any]:
         try:
             return node, _build(node)
         except _Unusual:
-            return node, loader.construct_document(node)
+            data = loader.construct_document(node)
+            _check_plain(data)
+            return node, data
     finally:
         loader.dispose()
+
+
+def _check_plain(data: Any) -> None:
+    """What a YAML tag built must still be JSON-like, as Kubernetes reads manifests as JSON."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    raise InputError(f"a mapping key of type {type(key).__name__}; Kubernetes "
+                                     "keys are strings")
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif not isinstance(item, (str, int, float, bool)) and item is not None:
+            raise InputError(f"a value of type {type(item).__name__} (from a YAML tag such as "
+                             "!!binary or !!set); Kubernetes manifests hold JSON values only")
 
 
 class _Unusual(Exception):
@@ -263,6 +283,11 @@ def _build(node: Node) -> Any:
         for key_node, value_node in node.value:
             if key_node.tag == _T + "merge":
                 raise _Unusual
+            if not isinstance(key_node, ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found a list or mapping used as a key; Kubernetes keys are strings",
+                    key_node.start_mark)
             key = _build(key_node)
             if key in out:
                 raise yaml.constructor.ConstructorError(

@@ -38,6 +38,14 @@ unless connectInject.default=true.
 """
 
 EPILOG = """\
+commands (each has --help):
+  inject PATH...       inject files, folders or - (stdin); -o FILE, --in-place, --reinject
+  uninject PATH...     remove an injection again (restores the original manifests)
+  validate VALUES...   check Consul chart values: every problem as file:line:col
+  schema               print the values JSON Schema
+  chart package        package the consul-connect-inject chart (.tgz)
+  demo                 inject the bundled seed examples
+
 examples:
   helm template web ./chart | consul-inject -n apps
   consul-inject inject deploy.yaml --set connectInject.default=true -o injected.yaml

@@ -116,10 +116,44 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+_MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)", re.MULTILINE)
+_CONTENT_RE = re.compile(r"^(?![ \t]*(?:#|\r?$))(?!%)", re.MULTILINE)
+
+
 def split(text: str) -> tuple[str, list[Segment]]:
     """Return (bom, segments); "".join of the segments' text after the BOM is the input."""
     bom = BOM if text.startswith(BOM) else ""
     body = text[len(bom) :]
+    starts = [m.start() for m in _MARKER_RE.finditer(body)]
+    if all(body.startswith("---", i) for i in starts):
+        return bom, _split_on_starts(body, starts)
+    return bom, _split_lines(body)
+
+
+def _split_on_starts(body: str, starts: list[int]) -> list[Segment]:
+    """The common case, `---` markers only, with regular expressions instead of a line loop: each
+    marker opens a document; what stands before the first one is its prelude when it holds only
+    comments, blank lines and directives, else a bare document of its own."""
+    if not body:
+        return []
+    if not starts or (starts[0] > 0 and _CONTENT_RE.search(body, 0, starts[0])):
+        bounds = [0, *starts]  # a bare document first
+    else:
+        bounds = [0, *starts[1:]]
+    segments: list[Segment] = []
+    line = 1
+    for i, start in enumerate(bounds):
+        end = bounds[i + 1] if i + 1 < len(bounds) else len(body)
+        chunk = body[start:end]
+        explicit = chunk.startswith("---")
+        has_content = explicit or _CONTENT_RE.search(chunk) is not None
+        segments.append(Segment(chunk, line, has_content))
+        line += chunk.count("\n")
+    return segments
+
+
+def _split_lines(body: str) -> list[Segment]:
+    """Any stream, `...` end markers included: a line-by-line walk."""
     segments: list[Segment] = []
     current: list[str] = []
     current_line = 1
@@ -166,7 +200,7 @@ def split(text: str) -> tuple[str, list[Segment]]:
         line_no += 1
     flush(line_no)
     _merge_preludes(segments)
-    return bom, segments
+    return segments
 
 
 def _merge_preludes(segments: list[Segment]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consul_inject import stream
 from consul_inject.errors import InputError
@@ -180,3 +182,20 @@ def test_decode_utf8() -> None:
 def test_decode_rejects_non_utf8_with_position() -> None:
     with pytest.raises(InputError, match=r"^in\.yaml:2:4: input is not UTF-8 \(byte 0xff\)"):
         stream.decode(b"a: 1\nb: \xff\n", "in.yaml")
+
+
+PIECES = ["---\n", "--- # c\n", "# Source: x\n", "a: 1\n", "\n", "  \n", "# c\n", "%YAML 1.1\n",
+          "b:\n  - x\n", "---\r\n", "c: 2\r\n", "--- !!map\n", "--- {a: 1}\n", "  # indented\n",
+          "x", "---", "%TAG ! tag:x,2000:\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=10))
+def test_marker_fast_path_agrees_with_the_line_walk(parts: list[str]) -> None:
+    """Streams with only `---` markers take the regular-expression path; it must cut exactly
+    where the line-by-line walk (used for `...` streams) cuts."""
+    text = "".join(parts)
+    starts = [m.start() for m in stream._MARKER_RE.finditer(text)]
+    fast = [(s.text, s.line, s.is_document) for s in stream._split_on_starts(text, starts)]
+    slow = [(s.text, s.line, s.is_document) for s in stream._split_lines(text)]
+    assert fast == slow

@@ -218,6 +218,11 @@ def resolve(
         _check_prometheus_tls(a)
 
     health = ann.get(a, ann.USE_PROXY_HEALTH_CHECK)
+    if health is not None and len(services) > 100 and ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK,
+                                                                   False):
+        raise AnnotationError(ann.USE_PROXY_HEALTH_CHECK, f"{len(services)} services would need "
+                              "port names from proxy-health-100 on, longer than the 15 characters "
+                              "Kubernetes allows", "at most 100 services with the proxy health check")
     return PodConfig(
         services=services,
         service_name=service_raw,

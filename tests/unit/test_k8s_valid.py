@@ -303,9 +303,6 @@ def test_multiport_names_at_the_length_limits() -> None:
         "port name 'proxy-health-1000' of envoy-sidecar", "env var name '1BAD' of envoy-sidecar"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a multi-port pod with 101+ services and the proxy health "
-                   "check gets port name proxy-health-100 (16 characters; IANA_SVC_NAME allows 15); "
-                   "it should be refused with one line")
 def test_multiport_health_port_names_beyond_100_services() -> None:
     try:
         spec = _multiport(101, health=True)

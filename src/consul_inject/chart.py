@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from consul_inject import schema as schema_mod
-from consul_inject import stream, yamlcodec
+from consul_inject import stream, workloads, yamlcodec
 from consul_inject import values as values_mod
 from consul_inject.errors import InputError
 
@@ -154,15 +154,8 @@ def settings_values_from_bytes(data: bytes, source: str = "<stdin>") -> dict[str
                 doc = yamlcodec.load(segment.text)
             except yaml.YAMLError:
                 continue  # the pipeline reports the document's YAML error with its position
-            found.extend(_resources(doc))
+            found.extend(workloads.resources(doc))
     return settings_values_from_stream(found)
-
-
-def _resources(doc: Any) -> list[dict[str, Any]]:
-    if not isinstance(doc, dict):
-        return []
-    items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
-    return [doc, *(i for i in items if isinstance(i, dict))] if isinstance(items, list) else [doc]
 
 
 def find_helm() -> str:

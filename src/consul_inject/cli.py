@@ -300,7 +300,8 @@ def _commit_in_place(args: argparse.Namespace, inputs: list[sources.Source],
     for src, spool in zip(inputs, spools, strict=True):
         assert src.path is not None
         if args.output == "json":
-            sources.write_atomic(src.path, sources.to_json(spool.read().decode("utf-8")))
+            spool.replace(sources.to_json(spool.read().decode("utf-8")))
+            spool.commit(src.path)
         elif not spool.same_as(src.data):
             spool.commit(src.path)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,15 +121,6 @@ def _parse(doc: _Doc, options: Options) -> None:
         raise InputError(f"{options.source}:{doc.segment.line}: invalid YAML: {err}") from None
     except InputError as err:
         raise InputError(f"{options.source}:{doc.segment.line}: {err}") from None
-
-
-def _resources(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, dict):
-        yield data
-        if workloads.is_list(data):
-            for _, item in workloads.list_items(data):
-                if isinstance(item, dict):
-                    yield item
 
 
 def _namespace_labels(res: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
@@ -297,7 +288,7 @@ class _Run:
         """The document's text edited in place to read as `new`; written anew only where the
         edit would be ambiguous (aliases, merge keys). Reading every edit back would double
         the cost of a large release; tests/unit/test_patch.py checks edits read back instead."""
-        prefix, _ = doc.segment.split_for_rewrite()
+        prefix, trailing = doc.segment.split_for_rewrite()
         as_json = _json_document(doc.segment.text[len(prefix):]) if doc.segment.text.startswith(
             prefix) else None
         if as_json is not None:
@@ -306,7 +297,6 @@ class _Run:
             patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
             if patched is not None:
                 return patched
-        prefix, trailing = doc.segment.split_for_rewrite()
         text = prefix + yamlcodec.dump(new) + trailing
         return text.replace("\n", "\r\n") if doc.segment.crlf else text
 
@@ -349,7 +339,7 @@ def run(data: bytes, settings: Settings, options: Options,
                 run_.report.errors.append(str(err))
                 passes[i] = 0
                 continue
-            for res in _resources(doc.data):
+            for res in workloads.resources(doc.data):
                 run_.index.add(res, options.namespace)
                 if (ns := _namespace_labels(res)) is not None:
                     run_.ns_labels[ns[0]] = ns[1]

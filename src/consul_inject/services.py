@@ -7,7 +7,7 @@ name them at render time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,13 +90,6 @@ class StreamIndex:
         """The token Secret the webhook would mount for a multi-port service's account."""
         secrets = self.accounts.get((namespace, account)) or []
         return secrets[0] if secrets else account
-
-
-def build_index(resources: Iterable[Mapping[str, Any]], default_namespace: str) -> StreamIndex:
-    index = StreamIndex()
-    for res in resources:
-        index.add(res, default_namespace)
-    return index
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from consul_inject import annotations as ann
 from consul_inject.errors import ValuesError
+from consul_inject.values import value_at
 
 _DURATION_RE = re.compile(r"^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+\Z")
 _DURATION_PART_RE = re.compile(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)")
@@ -53,6 +54,11 @@ class Resources:
         return out
 
 
+# inject-connect's binary defaults, which apply where the chart passes no flag (frozen: shared).
+INIT_RESOURCES = Resources("50m", "50m", "25Mi", "150Mi")
+CONSUL_SIDECAR_RESOURCES = Resources("20m", "20m", "25Mi", "50Mi")
+
+
 @dataclass(frozen=True)
 class Settings:
     enabled: bool = True
@@ -86,12 +92,8 @@ class Settings:
     merged_metrics_port: str = "20100"
     prometheus_scrape_port: str = "20200"
     prometheus_scrape_path: str = "/metrics"
-    init_resources: Resources = field(
-        default_factory=lambda: Resources("50m", "50m", "25Mi", "150Mi")
-    )
-    consul_sidecar_resources: Resources = field(
-        default_factory=lambda: Resources("20m", "20m", "25Mi", "50Mi")
-    )
+    init_resources: Resources = INIT_RESOURCES
+    consul_sidecar_resources: Resources = CONSUL_SIDECAR_RESOURCES
     consul_api_timeout: str = "5s"
     log_level: str = "info"
     log_json: bool = False
@@ -149,12 +151,7 @@ class _Values:
         self.values = values
 
     def raw(self, path: str) -> Any:
-        node: Any = self.values
-        for part in path.split("."):
-            if not isinstance(node, Mapping):
-                return None
-            node = node.get(part)
-        return node
+        return value_at(self.values, path)
 
     def boolean(self, path: str, default: bool) -> bool:
         value = self.raw(path)
@@ -367,10 +364,9 @@ def from_values(
             "connectInject.metrics.defaultPrometheusScrapePort", 20200, 1024),
         prometheus_scrape_path=v.string(
             "connectInject.metrics.defaultPrometheusScrapePath", "/metrics") or "/metrics",
-        init_resources=v.resources("connectInject.initContainer.resources",
-                                   Settings().init_resources),
+        init_resources=v.resources("connectInject.initContainer.resources", INIT_RESOURCES),
         consul_sidecar_resources=v.resources("global.consulSidecarContainer.resources",
-                                             Settings().consul_sidecar_resources),
+                                             CONSUL_SIDECAR_RESOURCES),
         consul_api_timeout=format_go_duration(timeout_ns),
         log_level=log_level,
         log_json=v.boolean("global.logJSON", False),

@@ -58,25 +58,6 @@ def _read(path: Path) -> Source:
         raise InputError(f"{path}: cannot read: {err.strerror}") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename: a reader never sees a half
-    file, and an error leaves the old content in place."""
-    import tempfile
-
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except OSError as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write: {err.strerror}") from None
-
-
 class Spool:
     """Output held in a temporary file until every input is known to be good: nothing reaches
     stdout or a target file otherwise, and a large release is never held whole in memory.

@@ -46,6 +46,16 @@ def load_file(path: str) -> Values:
     return data
 
 
+def value_at(values: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted key path such as `connectInject.enabled`, or None."""
+    node: Any = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Values:
     """Helm's coalesce: maps merge key by key, anything else replaces; null deletes the key."""
     out: Values = copy.deepcopy(dict(base))

@@ -19,6 +19,7 @@ from consul_inject import yamlcodec
 from consul_inject.errors import InputError
 from consul_inject.schema import Path
 from consul_inject.settings import go_duration
+from consul_inject.values import value_at as _raw
 from consul_inject.values_messages import closest
 
 # Top-level keys of the official chart (v0.49.8 values.yaml and its helpers) and ours.
@@ -37,15 +38,6 @@ class Finding:
     message: str
     severity: str = "error"
     near: tuple[Path, ...] = ()  # keys to point at when `path` itself was not written
-
-
-def _raw(values: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
 
 
 def _switch(values: Mapping[str, Any], dotted: str, default: Any) -> bool:

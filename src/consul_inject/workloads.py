@@ -92,6 +92,16 @@ def list_items(resource: dict[str, Any]) -> Iterator[tuple[int, Any]]:
         yield from enumerate(items)
 
 
+def resources(doc: Any) -> Iterator[dict[str, Any]]:
+    """A document's resources: itself, and the mapping items of a `v1 List`."""
+    if isinstance(doc, dict):
+        yield doc
+        if is_list(doc):
+            for _, item in list_items(doc):
+                if isinstance(item, dict):
+                    yield item
+
+
 def is_list(resource: dict[str, Any]) -> bool:
     kind = resource.get("kind")
     return (

@@ -14,6 +14,7 @@ import yaml
 
 from consul_inject import commands
 from consul_inject import schema as schema_mod
+from consul_inject.validate import _prune
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "schema" / "values.schema.json"
@@ -42,14 +43,6 @@ def _closed(node: Any) -> Any:
     if isinstance(node, list):
         return [_closed(v) for v in node]
     return node
-
-
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("copy", COPIES, ids=["chart", "package-data"])

@@ -22,10 +22,10 @@ from typing import Any
 
 import yaml
 
-from consul_inject import schema as schema_mod
-from consul_inject import stream, workloads, yamlcodec
-from consul_inject import values as values_mod
-from consul_inject.errors import InputError
+from consul_inject import emitter, stream, workloads, yamlcodec
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import schema as schema_mod
+from consul_inject.values import strvals as values_mod
 
 CHART_NAME = "consul-connect-inject"
 SETTINGS_LABEL = "consul-inject.io/settings"
@@ -49,7 +49,7 @@ def chart_dir() -> Path:
     for candidate in candidates:
         if (candidate / "Chart.yaml").is_file():
             return candidate
-    raise InputError(f"cannot find the {CHART_NAME} chart (looked in "
+    raise ConsulInjectError(f"cannot find the {CHART_NAME} chart (looked in "
                      f"{', '.join(str(c) for c in candidates)}); set CONSUL_INJECT_CHART_DIR")
 
 
@@ -80,12 +80,12 @@ def _entries(node: Mapping[str, Any], tree: Mapping[str, Any], depth: int) -> It
             yield _Entry(indent, [f"{_key(key)}:"], comments, blank)
             yield from _entries(sub, value, depth + 1)
         else:
-            text = yamlcodec.dump({key: value}).rstrip("\n")
+            text = emitter.emit({key: value}).rstrip("\n")
             yield _Entry(indent, text.split("\n"), comments, blank)
 
 
 def _key(key: str) -> str:
-    return yamlcodec.dump({key: None}).split(":", 1)[0]
+    return emitter.emit({key: None}).split(":", 1)[0]
 
 
 def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
@@ -107,7 +107,7 @@ def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
 
 def settings_values_from_stream(resources_: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The values in the chart's settings ConfigMap found among the stream's resources, or None.
-    Several such ConfigMaps must agree; a bad one is an InputError naming it."""
+    Several such ConfigMaps must agree; a bad one is an ConsulInjectError naming it."""
     found: list[tuple[str, dict[str, Any]]] = []
     for res in resources_:
         if not (isinstance(res, dict) and res.get("kind") == "ConfigMap"
@@ -121,22 +121,22 @@ def settings_values_from_stream(resources_: list[dict[str, Any]]) -> dict[str, A
         data: dict[str, Any] = res["data"] if isinstance(res.get("data"), dict) else {}
         text = data.get(SETTINGS_KEY)
         if not isinstance(text, str):
-            raise InputError(f'{name}: has label {SETTINGS_LABEL}: "true" but no data.{SETTINGS_KEY}')
+            raise ConsulInjectError(f'{name}: has label {SETTINGS_LABEL}: "true" but no data.{SETTINGS_KEY}')
         try:
             tree = yamlcodec.load(text)
         except yaml.YAMLError as err:
-            raise InputError(f"{name}: data.{SETTINGS_KEY} is not valid YAML: {err}") from None
+            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} is not valid YAML: {err}") from None
         if tree is None:
             tree = {}
         if not isinstance(tree, dict):
-            raise InputError(f"{name}: data.{SETTINGS_KEY} must be a map of values")
+            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} must be a map of values")
         found.append((name, tree))
     if not found:
         return None
     first_name, first = found[0]
     for name, tree in found[1:]:
         if tree != first:
-            raise InputError(f"{first_name} and {name} hold different consul-inject settings; "
+            raise ConsulInjectError(f"{first_name} and {name} hold different consul-inject settings; "
                              "render one consul-connect-inject chart per release")
     return first
 
@@ -163,18 +163,18 @@ def find_helm() -> str:
     explicit = os.environ.get("CONSUL_INJECT_HELM")
     found = explicit or shutil.which("helm")
     if not found or not Path(found).is_file():
-        raise InputError("no helm binary found: put helm on PATH or set CONSUL_INJECT_HELM")
+        raise ConsulInjectError("no helm binary found: put helm on PATH or set CONSUL_INJECT_HELM")
     return found
 
 
 def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
     """`helm package` the chart into DEST; -f/--set values are baked into its values.yaml
     (validated first). Returns the .tgz path."""
-    from consul_inject import validate
+    from consul_inject.values import check as validate
 
     errors = validate.validate_merged(values_files, sets)
     if errors:
-        raise InputError("the values are not valid: " + " | ".join(errors))
+        raise ConsulInjectError("the values are not valid: " + " | ".join(errors))
     user = values_mod.resolve(values_files, sets)
     source = chart_dir()
     target_dir = Path(dest)
@@ -187,7 +187,7 @@ def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
         proc = subprocess.run([find_helm(), "package", str(work), "-d", str(target_dir)],
                               capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
-        raise InputError(f"helm package failed: {proc.stderr.strip() or proc.stdout.strip()}")
+        raise ConsulInjectError(f"helm package failed: {proc.stderr.strip() or proc.stdout.strip()}")
     version = yaml.safe_load((source / "Chart.yaml").read_text(encoding="utf-8"))["version"]
     return target_dir / f"{CHART_NAME}-{version}.tgz"
 

@@ -11,12 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, sources, values
+from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, sources, values, webhooks
 from consul_inject import report as report_mod
-from consul_inject import settings as settings_mod
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
+from consul_inject.transforms import Mode
+from consul_inject.webhooks.base import SettingsContext
 
 PROG = "consul-inject"
 SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart")
@@ -151,14 +152,6 @@ def _under_helm4() -> bool:
     return os.environ.get("CONSUL_INJECT_HELM4") == "1"
 
 
-class ValuesProblems(InputError):
-    """Every problem `validate` found in the values given (one line each)."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__("\n".join(lines))
-
-
 class UsageError(Exception):
     """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
     message also reaches the log under Helm 4."""
@@ -192,9 +185,9 @@ def _tell_user(text: str) -> None:
 SETTINGS_LABEL = b"consul-inject.io/settings"  # the chart's settings ConfigMap (chart.py)
 
 
-def _settings(args: argparse.Namespace, data: bytes, source: str) -> settings_mod.Settings:
+def _settings(args: argparse.Namespace, data: bytes, source: str) -> Any:
     """Settings from the chart's settings ConfigMap in the stream, if any, under -f and --set
-    (which win), each validated against the values schema first."""
+    (which win), checked once."""
     sets = list(args.set)
     if args.missing_service:
         sets.append(f"consulInject.missingService={args.missing_service}")
@@ -205,24 +198,16 @@ def _settings(args: argparse.Namespace, data: bytes, source: str) -> settings_mo
         from consul_inject import chart
 
         base = chart.settings_values_from_bytes(data, source)
-    if base or args.values or sets or args.set_string:
-        from consul_inject import validate  # nothing to check without values: keep start-up short
-
-        problems = validate.validate_merged(args.values, sets, args.set_string, base=base,
-                                            base_source="consul-connect-inject settings ConfigMap")
-        if problems:
-            raise ValuesProblems(problems)
-    merged = values.resolve(args.values, sets, args.set_string)
-    if base:
-        merged = values.merge(base, merged)
+    merged = values.load(args.values, sets, args.set_string, base=base)
     ca_text = None
     if args.consul_ca_file:
         try:
             ca_text = Path(args.consul_ca_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"{args.consul_ca_file}: cannot read CA file: {err}") from None
-    return settings_mod.from_values(merged, release=args.release, ca_cert=ca_text,
-                                    dns_ip=args.consul_dns_ip, environ=os.environ)
+            raise ConsulInjectError(f"{args.consul_ca_file}: cannot read CA file: {err}") from None
+    context = SettingsContext(release=args.release, ca_cert=ca_text, dns_ip=args.consul_dns_ip,
+                              environ=os.environ)
+    return webhooks.get().settings(merged, context)
 
 
 def _one_line(text: str) -> str:
@@ -250,12 +235,12 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
         _log(joined)
 
 
-def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) -> int:
+def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) -> int:
     """Run every input through the pipeline into spools; write only if all of them are good."""
-    settings: dict[bytes | None, settings_mod.Settings] = {}
+    settings: dict[bytes | None, Any] = {}
     in_place = bool(getattr(args, "in_place", False))
     if in_place and any(src.path is None for src in inputs):
-        raise InputError("--in-place needs files or folders, not stdin")
+        raise ConsulInjectError("--in-place needs files or folders, not stdin")
     spools: list[sources.Spool] = []
     results: list[pipeline.Result] = []
     try:
@@ -269,12 +254,12 @@ def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: str) 
             if key not in settings:
                 settings[key] = _settings(args, src.data, src.name)
             options = pipeline.Options(namespace=args.namespace or "default", source=src.name,
-                                       mode=mode, name_source=len(inputs) > 1)
+                                       transform=mode, name_source=len(inputs) > 1)
             # --in-place compares the result with the file; otherwise the bytes are handed over
             # (inline, no local name) so that the pipeline holds the only reference.
             results.append(pipeline.run(src.data if in_place else src.take(), settings[key],
                                         options, spool.write))
-        errors = [e for r in results for e in r.report.errors]
+        errors = [e.text() for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
         if errors:
@@ -395,13 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _add_render_options(demo)
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
-    except ValuesProblems as err:
-        message = "".join(f"{PROG}: error: {_one_line(line)}\n" for line in err.lines)
-        _tell_user(message)
-        _log(message)
-        return 1
-    except InputError as err:
-        message = f"{PROG}: error: {_one_line(str(err))}\n"
+    except ConsulInjectError as err:
+        message = "".join(f"{PROG}: error: {_one_line(p.text())}\n" for p in err.problems)
         _tell_user(message)
         _log(message)
         return 1

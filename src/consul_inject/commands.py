@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from consul_inject import chart, schema, validate
-from consul_inject.errors import InputError
+from consul_inject import chart
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import check as validate
+from consul_inject.values import schema
 
 
 def cmd_validate(paths: list[str], output: str = "text") -> int:
     """Validate each values file on its own; print every problem; 1 when any is an error."""
     if output not in ("text", "json"):
-        raise InputError(f'--output {output!r}: expected "text" or "json"')
+        raise ConsulInjectError(f'--output {output!r}: expected "text" or "json"')
     problems = validate.validate_files(paths)
     if output == "json":
         sys.stdout.write(validate.report_json(problems, paths))

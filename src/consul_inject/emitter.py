@@ -30,8 +30,7 @@ _QUOTE_RE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 _NOT_STR_RE = re.compile(
     "|".join(
         f"(?:{pattern.pattern})"
-        for pattern in (yamlcodec._BOOL_RE, yamlcodec._NULL_RE, yamlcodec._INT_RE,
-                        yamlcodec._FLOAT_RE, yamlcodec._SPECIAL_FLOAT_RE, yamlcodec._TIMESTAMP_RE)
+        for pattern in yamlcodec.NON_STRING_PATTERNS
     )
     + "|^<<$"
 )

@@ -1,6 +1,7 @@
-"""bytes -> documents -> (decide -> inject) per pod template -> documents -> bytes, with a report.
+"""bytes -> documents -> release index -> (transform -> checks) per workload -> documents -> bytes,
+with a report beside it.
 
-A document that is not injected is never re-serialised: its original text goes out as it came in.
+A document that is not changed is never re-serialised: its original text goes out as it came in.
 """
 
 from __future__ import annotations
@@ -14,20 +15,18 @@ from typing import Any
 import yaml
 from yaml.nodes import Node
 
-from consul_inject import annotations as ann
-from consul_inject import patch, podshape, services, stream, uninject, workloads, yamlcodec
-from consul_inject.decide import decide
-from consul_inject.errors import AnnotationError, AnnotationErrors, InputError
-from consul_inject.inject import inject
+from consul_inject import checks, emitter, patch, podshape, stream, transforms, webhooks, workloads, yamlcodec
+from consul_inject.problems import ConsulInjectError, Problem, TemplateError
+from consul_inject.release import ReleaseIndex
 from consul_inject.report import Entry, Report
-from consul_inject.settings import Settings
-from consul_inject.workloads import Ref
+from consul_inject.transforms import Outcome, Transform, Workload
 
-# Documents are read in two passes: first the kinds injection looks up (Services, accounts,
+# Documents are read in two passes: first the kinds the checks look up (Services, accounts,
 # Namespaces), then the workloads, one at a time, so that only one parsed workload is in memory.
 _CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
 _KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 UNKNOWN = "?"  # no single top-level `kind:` line: parse to find out
+_INDEX, _TRANSFORM = 1, 2  # the passes a document takes part in
 
 
 def sniff_kind(text: str) -> str:
@@ -36,23 +35,23 @@ def sniff_kind(text: str) -> str:
     return kinds[0][1] if len(kinds) == 1 else UNKNOWN
 
 
-def _pass_of(kind: str) -> int:
-    """1: read for context; 2: a workload (or List) to inject; 0: passed through unread (a kind
-    injection never reads; Helm and kubectl still parse it)."""
+def _passes_of(kind: str) -> int:
+    """Which passes read a document of this kind; 0: passed through unread (a kind injection
+    never reads; Helm and kubectl still parse it)."""
     if kind == UNKNOWN:
-        return 3  # both
+        return _INDEX | _TRANSFORM
     if kind in _CONTEXT_KINDS:
-        return 1
-    if kind in workloads.WORKLOAD_KINDS or kind.endswith("List"):
-        return 2 | (1 if kind.endswith("List") else 0)
-    return 0
+        return _INDEX
+    if kind.endswith("List"):
+        return _INDEX | _TRANSFORM
+    return _TRANSFORM if kind in workloads.WORKLOAD_KINDS else 0
 
 
 @dataclass(frozen=True)
 class Options:
     namespace: str = "default"
     source: str = "<stdin>"
-    mode: str = "inject"  # "uninject": remove injection; "reinject": remove, then inject anew
+    transform: transforms.Mode = "inject"
     name_source: bool = False  # several inputs: messages name the file before the template
 
 
@@ -78,7 +77,7 @@ def _where(doc: _Doc, options: Options) -> str:
     if template is None and isinstance(doc.data, dict):
         meta = doc.data.get("metadata")
         if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
-            name = meta["annotations"].get(ann.HELM4_FILENAME)
+            name = meta["annotations"].get(workloads.HELM4_FILENAME)
             template = name if isinstance(name, str) else None
     if template and options.name_source:
         return f"{options.source}: {template}"
@@ -102,57 +101,41 @@ def _json_document(text: str) -> Callable[[Any], str] | None:
     return lambda data: lead + json.dumps(data, indent=width, ensure_ascii=False) + tail
 
 
-def _parse(doc: _Doc, options: Options) -> None:
+def _parse(segment: stream.Segment, options: Options) -> _Doc:
+    doc = _Doc(segment)
     try:
-        doc.node, doc.data = yamlcodec.load_with_node(doc.segment.text)
+        doc.node, doc.data = yamlcodec.load_with_node(segment.text)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = doc.segment.line + (mark.line if mark else 0)
-        col = (mark.column + 1) if mark else 1
-        template = doc.segment.template()
+        line, col, problem = yamlcodec.error_position(err, segment.line)
+        template = segment.template()
         where = f"{options.source}:{line}:{col}" + (f" ({template})" if template else "")
-        started = err.context_mark if err.context_mark is not mark else None
-        context = err.context or ""
-        if context and started is not None:
-            context += f" (line {doc.segment.line + started.line}, column {started.column + 1})"
-        problem = ": ".join(x for x in (context, err.problem) if x)
-        raise InputError(f"{where}: invalid YAML: {problem}") from None
+        raise ConsulInjectError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{options.source}:{doc.segment.line}: invalid YAML: {err}") from None
-    except InputError as err:
-        raise InputError(f"{options.source}:{doc.segment.line}: {err}") from None
-
-
-def _namespace_labels(res: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
-    """(name, labels) of a Namespace object (the webhook reads them from the API)."""
-    meta = res.get("metadata")
-    if (res.get("kind") == "Namespace" and isinstance(meta, dict)
-            and workloads.api_group(res.get("apiVersion")) == ""
-            and isinstance(meta.get("name"), str)):
-        found: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-        return meta["name"], {str(k): str(v) for k, v in found.items()}
-    return None
-
-
-def _own_annotations(res: dict[str, Any]) -> dict[str, Any]:
-    """A workload's own metadata.annotations (not its pod template's), whatever their shape."""
-    meta = res.get("metadata")
-    found = meta.get("annotations") if isinstance(meta, dict) else None
-    return found if isinstance(found, dict) else {}
+        raise ConsulInjectError(f"{options.source}:{segment.line}: invalid YAML: {err}") from None
+    except ConsulInjectError as err:
+        raise ConsulInjectError(f"{options.source}:{segment.line}: {err}") from None
+    return doc
 
 
 class _Run:
-    def __init__(self, settings: Settings, options: Options) -> None:
+    """One stream through one transform: the release index, then each document in turn."""
+
+    def __init__(self, webhook: webhooks.base.Webhook[Any], settings: Any,
+                 options: Options) -> None:
+        self.webhook = webhook
         self.settings = settings
         self.options = options
+        self.transform: Transform = transforms.build(options.transform, webhook, settings)
         self.report = Report()
-        self.ns_labels: dict[str, dict[str, str]] = {}
-        self.index = services.StreamIndex()
+        self.index = ReleaseIndex()
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
         self.privileged: list[str] = []  # injected pods whose init container runs privileged
 
+    def error(self, text: str) -> None:
+        self.report.errors.append(Problem(text))
+
     def workload(self, res: dict[str, Any], where: str) -> dict[str, Any] | None:
-        """The injected copy of `res` if it is a workload the webhook would mutate, else None."""
+        """The changed copy of `res` if the transform changes it, else None."""
         path = workloads.template_path(res)
         if path is None:
             return None
@@ -160,10 +143,9 @@ class _Run:
         if not workloads.valid_namespace(ref.namespace):
             shown = (res.get("metadata") or {}).get("namespace") if isinstance(
                 res.get("metadata"), dict) else None
-            self.report.errors.append(
-                f"{where}: {ref}: namespace {shown if shown is not None else ref.namespace!r} is "
-                "not a Kubernetes namespace name; expected lower-case letters, digits and '-', "
-                "at most 63 characters")
+            self.error(f"{where}: {ref}: namespace {shown if shown is not None else ref.namespace!r}"
+                       " is not a Kubernetes namespace name; expected lower-case letters, digits "
+                       "and '-', at most 63 characters")
             return None
         template = workloads.get_template(res, path)
         if template is None:
@@ -171,88 +153,39 @@ class _Run:
             return None
         try:
             podshape.check(template, ".".join(path))
-            stripped = self.options.mode != "inject" and uninject.is_injected(template)
-            if stripped:
-                template = uninject.uninject(template)
-                if self.options.mode == "uninject":
-                    self.report.entries.append(Entry(ref, where, "uninjected"))
-                    return workloads.with_template(res, path, template)
-            elif self.options.mode == "uninject":
-                self.report.entries.append(Entry(ref, where, "skipped", "not injected"))
-                return None
-            meta = template.get("metadata") or {}
-            decision = decide(self.settings, meta, ref.namespace,
-                              self.ns_labels.get(ref.namespace, {}))
-            if not decision.inject:
-                self._explain_skip(res, path, ref, where)
-                self.report.entries.append(Entry(ref, where, "skipped", decision.reason))
-                # reinject: an injected template that should no longer be injected comes out bare
-                return workloads.with_template(res, path, template) if stripped else None
-            result = inject(self.settings, template, ref.namespace,
-                            self.ns_labels.get(ref.namespace, {}),
-                            lambda account: self.index.secret_for(ref.namespace, account))
-            binding = services.bind(self.settings, template, result, ref.namespace, self.index,
-                                    workload=ref.name)
-        except AnnotationError as err:
-            self.report.errors.append(f"{where}: {ref}: {err.text()}")
+            outcome = self.transform.apply(Workload(res, path, template, ref, where), self.index)
+            found = checks.check_injected(outcome, self.webhook, self.settings, self.index) \
+                if outcome.status == "injected" else None
+        except TemplateError as err:
+            self.report.errors.extend(p.at(f"{where}: {ref}") for p in err.problems)
             return None
-        except AnnotationErrors as errs:
-            self.report.errors.extend(f"{where}: {ref}: {e.text()}" for e in errs.errors)
+        self._record(outcome, found)
+        if outcome.template is None:
             return None
-        for problem in binding.missing:
-            if self.settings.missing_service == "warn":
-                self.report.warn(where, ref, problem)
-            else:
-                self.report.errors.append(
-                    f"{where}: {ref}: {problem} (if it is deployed apart from this release, pass "
-                    "--missing-service=warn)")
-        for created in binding.to_create:
-            self.created.append(created)
-            self.index.add(created, ref.namespace)
-            self.report.entries.append(Entry(
-                workloads.ref_of(created, ref.namespace), where, "created",
-                f"for the multi-port services of {ref}"))
-        for warning in result.warnings + binding.warnings:
-            self.report.warn(where, ref, warning)
-        self._warn_injected(res, result.template, ref, where)
-        self.report.entries.append(Entry(ref, where, "injected", decision.reason,
-                                         binding.consul_services,
-                                         tuple(u.raw.strip() for u in result.upstreams)))
-        return workloads.with_template(res, path, result.template)
+        return workloads.with_template(res, path, outcome.template)
 
-    def _explain_skip(self, res: dict[str, Any], path: tuple[str, ...], ref: Ref,
-                      where: str) -> None:
-        if not path:
+    def _record(self, outcome: Outcome, found: checks.Findings | None) -> None:
+        ref, where = outcome.workload.ref, outcome.workload.where
+        if found is None:
+            for warning in outcome.advice:
+                self.report.warn(where, ref, warning)
+            self.report.entries.append(Entry(ref, where, outcome.status, outcome.reason))
             return
-        outer = _own_annotations(res)
-        inner = ((workloads.get_template(res, path) or {}).get("metadata") or {}).get(
-            "annotations") or {}
-        if ann.INJECT in outer and ann.INJECT not in inner:
-            self.report.warn(where, ref, f"{ann.INJECT} is set on the {ref.kind}'s own metadata, "
-                             "which the injector never reads; move it to "
-                             f"{'.'.join(path)}.metadata.annotations")
-
-    def _warn_injected(self, res: dict[str, Any], template: dict[str, Any], ref: Ref,
-                       where: str) -> None:
-        spec = template.get("spec") or {}
-        meta = template.get("metadata") or {}
-        if any((c.get("securityContext") or {}).get("privileged") for c in
-               spec.get("initContainers") or [] if isinstance(c, dict)):
+        assert outcome.injection is not None
+        self.report.errors.extend(Problem(f"{where}: {ref}: {e}") for e in found.errors)
+        for warning in found.warnings:
+            self.report.warn(where, ref, warning)
+        for created in checks.record_created(found.created, self.index, ref.namespace):
+            self.report.entries.append(Entry(created, where, "created",
+                                             f"for the multi-port services of {ref}"))
+        self.created.extend(found.created)
+        for warning in outcome.injection.warnings + found.binding.warnings + outcome.advice:
+            self.report.warn(where, ref, warning)
+        if checks.runs_privileged(outcome):
             self.privileged.append(str(ref))
-        if spec.get("hostNetwork") is True:
-            self.report.warn(where, ref, "uses hostNetwork: the sidecar shares the node's network "
-                             "namespace and its fixed ports (20000, 19000) may clash with other pods")
-        if ref.kind in ("Job", "CronJob"):
-            self.report.warn(where, ref, "is a Job: the envoy-sidecar container keeps running after "
-                             "the job's own containers finish, so the Job never completes")
-        if "helm.sh/hook" in _own_annotations(res):
-            self.report.warn(where, ref, "is a Helm hook; set "
-                             f'{ann.INJECT}: "false" on it unless it needs the mesh')
-        unknown = sorted(k for k in (meta.get("annotations") or {})
-                         if k.startswith(ann.P) and k not in ann.KNOWN
-                         and not k.startswith(ann.META_PREFIX))
-        for key in unknown:
-            self.report.warn(where, ref, f"{key} is not an annotation consul-k8s 0.49 reads")
+        self.report.entries.append(Entry(
+            ref, where, "injected", outcome.reason, found.binding.consul_services,
+            tuple(u.raw.strip() for u in outcome.injection.upstreams)))
 
     def document(self, doc: _Doc) -> str:
         data = doc.data
@@ -260,125 +193,121 @@ class _Run:
             return doc.segment.text
         where = _where(doc, self.options)
         if not isinstance(data, dict):
-            self.report.errors.append(
-                f"{where}: document is a {type(data).__name__}, not a mapping; every document "
-                "must be a Kubernetes resource (apiVersion, kind, metadata)")
+            self.error(f"{where}: document is a {type(data).__name__}, not a mapping; every "
+                       "document must be a Kubernetes resource (apiVersion, kind, metadata)")
             return doc.segment.text
         new = self.workload(data, where) or data
         if workloads.is_list(data):
             if not all(isinstance(item, dict) for item in data["items"]):
-                self.report.errors.append(f"{where}: {data.get('kind')} has items that are not "
-                                          "mappings; every item must be a Kubernetes resource")
+                self.error(f"{where}: {data.get('kind')} has items that are not mappings; every "
+                           "item must be a Kubernetes resource")
                 return doc.segment.text
             items = list(new["items"])
             for i, item in workloads.list_items(data):
-                if isinstance(item, dict) and (injected := self.workload(item, where)) is not None:
-                    items[i] = injected
+                if isinstance(item, dict) and (changed := self.workload(item, where)) is not None:
+                    items[i] = changed
             if items != new["items"]:
                 new = {**new, "items": items}
         created = self._take_created()
         if new is data:
             return created + doc.segment.text if created else doc.segment.text
-        text = self._rewrite(doc, new)
+        text = _rewrite(doc, new)
         if created and not any(stream.is_document_start(line) for line in text.split("\n")):
             text = "---\n" + text
         return created + text
 
-    def _rewrite(self, doc: _Doc, new: dict[str, Any]) -> str:
-        """The document's text edited in place to read as `new`; written anew only where the
-        edit would be ambiguous (aliases, merge keys). Reading every edit back would double
-        the cost of a large release; tests/unit/test_patch.py checks edits read back instead."""
-        prefix, trailing = doc.segment.split_for_rewrite()
-        as_json = _json_document(doc.segment.text[len(prefix):]) if doc.segment.text.startswith(
-            prefix) else None
-        if as_json is not None:
-            return prefix + as_json(new)
-        if doc.node is not None:
-            patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
-            if patched is not None:
-                return patched
-        text = prefix + yamlcodec.dump(new) + trailing
-        return text.replace("\n", "\r\n") if doc.segment.crlf else text
-
     def _take_created(self) -> str:
         """ServiceAccounts and Secrets added for multi-port services, placed before their pod."""
         text = "".join(f"---\n# Source: consul-inject/service-account-{d['kind'].lower()}.yaml\n"
-                       + yamlcodec.dump(d) for d in self.created)
+                       + emitter.emit(d) for d in self.created)
         self.created = []
         return text
+
+    def notes(self) -> None:
+        note = checks.privileged_note(self.privileged)
+        if note:
+            self.report.notes.append(note)
+
+
+def _rewrite(doc: _Doc, new: dict[str, Any]) -> str:
+    """The document's text edited in place to read as `new`; written anew only where the edit
+    would be ambiguous (aliases, merge keys). Reading every edit back would double the cost of
+    a large release; tests/unit/test_patch.py checks edits read back instead."""
+    prefix, trailing = doc.segment.split_for_rewrite()
+    as_json = _json_document(doc.segment.text[len(prefix):]) if doc.segment.text.startswith(
+        prefix) else None
+    if as_json is not None:
+        return prefix + as_json(new)
+    if doc.node is not None:
+        patched = patch.rewrite(doc.segment.text, doc.node, doc.data, new)
+        if patched is not None:
+            return patched
+    text = prefix + emitter.emit(new) + trailing
+    return text.replace("\n", "\r\n") if doc.segment.crlf else text
+
+
+def _index(run: _Run, segments: list[stream.Segment], passes: list[int]) -> dict[int, _Doc]:
+    """Pass 1: read the kinds the checks look up into the release index. Returns the parsed
+    documents that pass 2 needs as well (kind unknown until parsed), so each is parsed once."""
+    kept: dict[int, _Doc] = {}
+    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+        if not which & _INDEX:
+            continue
+        try:
+            doc = _parse(seg, run.options)
+        except ConsulInjectError as err:
+            run.report.errors.extend(err.problems)
+            passes[i] = 0
+            continue
+        for res in workloads.resources(doc.data):
+            run.index.add(res, run.options.namespace)
+        if which & _TRANSFORM:
+            kept[i] = doc
+    return kept
 
 
 _DONE = stream.Segment("", 0, False)
 
 
-def run(data: bytes, settings: Settings, options: Options,
+def run(data: bytes, settings: Any, options: Options,
         sink: Callable[[str], object] | None = None) -> Result:
-    """Inject every pod template in a YAML stream. Bad input shows up in report.errors.
+    """Transform every pod template in a YAML stream. Bad input shows up in report.errors.
 
     With a `sink`, output goes there piece by piece (a large release is never held whole in
     memory) and Result.output is empty; on errors the sink has partial output to discard.
     """
-    run_ = _Run(settings, options)
+    run_ = _Run(webhooks.get(settings.consul_k8s_version), settings, options)
     try:
         text = stream.decode(data, options.source)
         del data  # the caller may have handed the only reference over: hold the release once
         bom, segments = stream.split(text)
         del text
-    except InputError as err:
-        run_.report.errors.append(str(err))
+    except ConsulInjectError as err:
+        run_.report.errors.extend(err.problems)
         return Result("", run_.report)
-    passes = [_pass_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
-    documents = sum(1 for seg in segments if seg.is_document)
-    kept: dict[int, _Doc] = {}  # documents of unknown kind, parsed once for both passes
-    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
-        if which & 1:
-            doc = _Doc(seg)
-            try:
-                _parse(doc, options)
-            except InputError as err:
-                run_.report.errors.append(str(err))
-                passes[i] = 0
-                continue
-            for res in workloads.resources(doc.data):
-                run_.index.add(res, options.namespace)
-                if (ns := _namespace_labels(res)) is not None:
-                    run_.ns_labels[ns[0]] = ns[1]
-            if which & 2:
-                kept[i] = doc
+    passes = [_passes_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
+    run_.report.documents = sum(1 for seg in segments if seg.is_document)
+    kept = _index(run_, segments, passes)
+    # A Service or account that did not parse would make every check against it misleading:
+    # then only YAML errors are reported.
     failed_first = bool(run_.report.errors)
     texts: list[str] = []
     write = sink or texts.append
     write(bom)
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
         segments[i] = _DONE  # written out: let a large release's text go as we go
-        if not which & 2:
+        if not which & _TRANSFORM:
             write(seg.text)
             continue
-        if i in kept:
-            doc = kept.pop(i)
-        elif failed_first:
-            # A Service or account that did not parse would make every check against it
-            # misleading: report the YAML errors only.
-            try:
-                _parse(_Doc(seg), options)
-            except InputError as err:
-                run_.report.errors.append(str(err))
+        parsed_first = i in kept
+        try:
+            doc = kept.pop(i) if parsed_first else _parse(seg, options)
+        except ConsulInjectError as err:
+            run_.report.errors.extend(err.problems)
             continue
-        else:
-            doc = _Doc(seg)
-            try:
-                _parse(doc, options)
-            except InputError as err:
-                run_.report.errors.append(str(err))
-                continue
-        write(run_.document(doc))
-    run_.report.documents = documents
-    if run_.privileged:
-        shown = ", ".join(run_.privileged[:3]) + (" and others" if len(run_.privileged) > 3 else "")
-        run_.report.notes.append(f"{len(run_.privileged)} injected pod(s) ({shown}) "
-                         "run consul-connect-inject-init privileged, as root with NET_ADMIN, to set "
-                         "up transparent proxy; connectInject.cni.enabled=true (the consul-cni "
-                         "plugin) sets up the redirect on the node instead")
+        if parsed_first or not failed_first:
+            write(run_.document(doc))
+    run_.notes()
     if run_.report.errors or sink is not None:
         return Result("", run_.report)
     return Result("".join(texts), run_.report)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consul_inject.errors import AnnotationError
+from consul_inject.problems import TemplateError
 
 _CONTAINER_LISTS = ("ports", "env", "volumeMounts")
 _CONTAINER_MAPS = ("securityContext", "livenessProbe", "readinessProbe", "startupProbe")
@@ -17,7 +17,7 @@ _CONTAINER_MAPS = ("securityContext", "livenessProbe", "readinessProbe", "startu
 def _expect(value: Any, kind: type, path: str) -> None:
     if value is not None and not isinstance(value, kind):
         expected = "a mapping" if kind is dict else "a list"
-        raise AnnotationError(path, f"is {_describe(value)}, expected {expected}",
+        raise TemplateError(path, f"is {_describe(value)}, expected {expected}",
                               "fix the manifest; Kubernetes would reject it too")
 
 
@@ -32,12 +32,12 @@ def _items(value: Any, path: str) -> list[Any]:
     for i, item in enumerate(items):
         _expect(item, dict, f"{path}[{i}]")
         if item is None:
-            raise AnnotationError(f"{path}[{i}]", "is empty, expected a mapping")
+            raise TemplateError(f"{path}[{i}]", "is empty, expected a mapping")
     return list(items)
 
 
 def check(template: dict[str, Any], prefix: str) -> None:
-    """Raise AnnotationError naming `<prefix>.<field>` for the first field of the wrong shape."""
+    """Raise TemplateError naming `<prefix>.<field>` for the first field of the wrong shape."""
     at = f"{prefix}." if prefix else ""
     meta = template.get("metadata")
     _expect(meta, dict, f"{at}metadata")
@@ -46,10 +46,10 @@ def check(template: dict[str, Any], prefix: str) -> None:
         _expect(value, dict, f"{at}metadata.{key}")
         for name, item in (value or {}).items():
             if not isinstance(name, str):
-                raise AnnotationError(f"{at}metadata.{key}", f"has a non-string key {name!r}")
+                raise TemplateError(f"{at}metadata.{key}", f"has a non-string key {name!r}")
             if not isinstance(item, str):
                 # Kubernetes keeps annotations and labels as map[string]string.
-                raise AnnotationError(
+                raise TemplateError(
                     name, f"value {item!r} is a {type(item).__name__}, not a string",
                     f"{key[:-1]} values must be quoted strings, for example \"true\" or \"8080\"")
     spec = template.get("spec")
@@ -61,7 +61,7 @@ def check(template: dict[str, Any], prefix: str) -> None:
         for i, container in enumerate(_items(spec.get(list_key), f"{at}spec.{list_key}")):
             where = f"{at}spec.{list_key}[{i}]"
             if not isinstance(container.get("name"), str):
-                raise AnnotationError(f"{where}.name", "is missing or not a string")
+                raise TemplateError(f"{where}.name", "is missing or not a string")
             for key in _CONTAINER_LISTS:
                 _items(container.get(key), f"{where}.{key}")
             for key in _CONTAINER_MAPS:

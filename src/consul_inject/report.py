@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from consul_inject.problems import Problem
 from consul_inject.workloads import Ref
 
 
@@ -31,7 +32,7 @@ class Entry:
 class Report:
     entries: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # advice; --strict leaves these alone
     documents: int = 0
 
@@ -86,7 +87,7 @@ class Report:
             ],
             "warnings": self.warnings,
             "notes": self.notes,
-            "errors": self.errors,
+            "errors": [p.text() for p in self.errors],
             "documents": self.documents,
         }
         return json.dumps(data, indent=2) + "\n"

@@ -14,7 +14,7 @@ from typing import IO
 import yaml
 
 from consul_inject import yamlcodec
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -44,7 +44,7 @@ def collect(paths: list[str]) -> list[Source]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in EXTENSIONS)
             if not found:
-                raise InputError(f"{given}: no .yaml, .yml or .json files in this folder")
+                raise ConsulInjectError(f"{given}: no .yaml, .yml or .json files in this folder")
             sources.extend(_read(p) for p in found)
         else:
             sources.append(_read(path))
@@ -55,7 +55,7 @@ def _read(path: Path) -> Source:
     try:
         return Source(str(path), path.read_bytes(), path)
     except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+        raise ConsulInjectError(f"{path}: cannot read: {err.strerror}") from None
 
 
 class Spool:
@@ -77,7 +77,7 @@ class Spool:
                 self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
                     "w+b", dir=beside.parent, prefix=f".{beside.name}.", delete=False)
             except OSError as err:
-                raise InputError(f"{beside}: cannot write: {err.strerror}") from None
+                raise ConsulInjectError(f"{beside}: cannot write: {err.strerror}") from None
         else:
             self.file = io.BytesIO()
         self.size = 0
@@ -142,7 +142,7 @@ class Spool:
             os.replace(self.file.name, path)
         except OSError as err:
             self.discard()
-            raise InputError(f"{path}: cannot write: {err.strerror}") from None
+            raise ConsulInjectError(f"{path}: cannot write: {err.strerror}") from None
 
     def discard(self) -> None:
         self.file.close()
@@ -156,6 +156,6 @@ def to_json(text: str) -> str:
     try:
         docs = [d for d in yaml.load_all(text, Loader=yamlcodec.KubeLoader) if d is not None]
     except yaml.YAMLError as err:
-        raise InputError(f"cannot convert the output to JSON: {err}") from None
+        raise ConsulInjectError(f"cannot convert the output to JSON: {err}") from None
     data = docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": docs}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
 
 BOM = "\ufeff"
 _SOURCE_RE = re.compile(r"^# Source: (\S.*?)\s*$")
@@ -98,7 +98,7 @@ def decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise InputError(
+        raise ConsulInjectError(
             f"{source}:{line}:{col}: input is not UTF-8 (byte 0x{data[err.start]:02x}); "
             "Kubernetes manifests must be UTF-8 text"
         ) from None

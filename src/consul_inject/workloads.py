@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from consul_inject import gocompat
+
+# Helm 4 adds this annotation to every document for the post-renderer's round trip and removes
+# it afterwards: it names the template, and is not part of what reaches the cluster.
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 # kind -> (API groups it may come from, path from the resource to the pod template).
 # A Pod is its own template.
@@ -50,13 +55,25 @@ def ref_of(resource: dict[str, Any], default_namespace: str) -> Ref:
                namespace if isinstance(namespace, str) else "")
 
 
-NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-
-
 def valid_namespace(namespace: str) -> bool:
     """A Kubernetes namespace name (DNS-1123 label): it reaches Consul namespace names and the
     init script, so nothing else may pass."""
-    return len(namespace) <= 63 and bool(NAMESPACE_RE.match(namespace))
+    return gocompat.is_dns_label(namespace)
+
+
+def service_account(spec: Mapping[str, Any]) -> str:
+    """The pod's ServiceAccount; `serviceAccount` is the deprecated alias Kubernetes copies."""
+    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+
+
+def copy_tree(data: Any) -> Any:
+    """Deep copy of parsed YAML (dicts, lists and immutable scalars), several times faster than
+    copy.deepcopy, which also tracks shared and recursive objects that parsed YAML cannot hold."""
+    if isinstance(data, dict):
+        return {k: copy_tree(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [copy_tree(v) for v in data]
+    return data
 
 
 def template_path(resource: dict[str, Any]) -> tuple[str, ...] | None:

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from consul_inject.errors import InputError
+from consul_inject import gocompat
+from consul_inject.problems import ConsulInjectError
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -29,7 +30,6 @@ _BOOL_RE = re.compile("^(?:" + "|".join(_BOOL_TRUE + _BOOL_FALSE) + ")$")
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 # go-yaml removes every "_" and then tries strconv.ParseInt(s, 0, 64).
 _INT_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$")
-_INT_CLEAN_RE = re.compile(r"^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
 _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9_]+|[0-9_]+(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9_]+)?$")
 _FLOAT_CLEAN_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT_RE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
@@ -49,31 +49,12 @@ _FIRST = {
 }
 
 
-def _go_int(text: str) -> int | None:
-    clean = text.replace("_", "")
-    if not _INT_CLEAN_RE.match(clean):
-        return None
-    sign = -1 if clean.startswith("-") else 1
-    digits = clean.lstrip("+-")
-    lower = digits.lower()
-    if lower.startswith("0x"):
-        value = int(lower[2:], 16)
-    elif lower.startswith("0o"):
-        value = int(lower[2:], 8)
-    elif lower.startswith("0b"):
-        value = int(lower[2:], 2)
-    elif len(digits) > 1 and digits.startswith("0"):
-        value = int(digits[1:], 8)
-    else:
-        value = int(digits)
-    return sign * value
-
-
 def _int_value(text: str) -> Any:
-    value = _go_int(text)
-    if value is None or not -(2**63) <= value < 2**64:
+    """go-yaml removes every "_", then tries strconv.ParseInt(s, 0, 64) and ParseUint."""
+    try:
+        return gocompat.parse_int(text.replace("_", ""), 64, unsigned_too=True)
+    except ValueError:
         return _float_value(text)
-    return value
 
 
 def _float_value(text: str) -> Any:
@@ -173,7 +154,7 @@ def _check_shape(root: Node) -> None:
             aliased = True
             continue
         if depth > MAX_DEPTH:
-            raise InputError(f"line {node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH} "
+            raise ConsulInjectError(f"line {node.start_mark.line + 1}: nesting deeper than {MAX_DEPTH} "
                              "levels; flatten the document")
         seen.add(id(node))
         stack.extend((child, depth + 1) for child in _children(node))
@@ -187,13 +168,13 @@ def _check_shape(root: Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise InputError(f"line {node.start_mark.line + 1}: an alias refers to a node that "
+            raise ConsulInjectError(f"line {node.start_mark.line + 1}: an alias refers to a node that "
                              "contains it; Kubernetes cannot represent recursive data")
         active.add(key)
         total = 1 + sum(size(child) for child in _children(node))
         active.discard(key)
         if total > MAX_EXPANDED_NODES:
-            raise InputError(f"line {root.start_mark.line + 1}: anchors and aliases would expand "
+            raise ConsulInjectError(f"line {root.start_mark.line + 1}: anchors and aliases would expand "
                              f"this document to more than {MAX_EXPANDED_NODES:,} nodes; write it "
                              "out without aliases")
         sizes[key] = total
@@ -211,7 +192,7 @@ def _children(node: Node) -> list[Node]:
 def load(text: str) -> Any:
     """Parse one document (text may carry its own `---`, comments and `...`).
 
-    Raises yaml.YAMLError with marks relative to `text`, or InputError for bound violations.
+    Raises yaml.YAMLError with marks relative to `text`, or ConsulInjectError for bound violations.
     """
     return load_with_node(text)[1]
 
@@ -243,13 +224,13 @@ def _check_plain(data: Any) -> None:
         if isinstance(item, dict):
             for key, value in item.items():
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    raise InputError(f"a mapping key of type {type(key).__name__}; Kubernetes "
+                    raise ConsulInjectError(f"a mapping key of type {type(key).__name__}; Kubernetes "
                                      "keys are strings")
                 stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
         elif not isinstance(item, (str, int, float, bool)) and item is not None:
-            raise InputError(f"a value of type {type(item).__name__} (from a YAML tag such as "
+            raise ConsulInjectError(f"a value of type {type(item).__name__} (from a YAML tag such as "
                              "!!binary or !!set); Kubernetes manifests hold JSON values only")
 
 
@@ -300,8 +281,23 @@ def _build(node: Node) -> Any:
     return [_build(child) for child in node.value]
 
 
-def dump(data: Any) -> str:
-    """Serialise one document body (no `---`), block style, keys in their given order."""
-    from consul_inject.emitter import emit
+# Plain scalars that go-yaml would read as something other than a string: the emitter quotes
+# these. Timestamps are not resolved on load, but quoted so a string never becomes one.
+NON_STRING_PATTERNS = (_BOOL_RE, _NULL_RE, _INT_RE, _FLOAT_RE, _SPECIAL_FLOAT_RE, _TIMESTAMP_RE)
 
-    return emit(data)
+
+def error_position(err: yaml.YAMLError, first_line: int = 1) -> tuple[int, int, str]:
+    """(line, column, problem) of a YAML error, 1-based, for text whose first line is line
+    `first_line` of its file. The problem names where an unclosed construct started, when that
+    is elsewhere. An error without a position is placed at the text's first line."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return first_line, 1, str(err)
+    mark = err.problem_mark or err.context_mark
+    started = err.context_mark if err.context_mark is not mark else None
+    context = err.context or ""
+    if context and started is not None:
+        context += f" (line {first_line + started.line}, column {started.column + 1})"
+    problem = ": ".join(x for x in (context, err.problem) if x)
+    if mark is None:
+        return first_line, 1, problem
+    return first_line + mark.line, mark.column + 1, problem

@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
-from consul_inject import annotations as ann
 from consul_inject import cli, yamlcodec
+from consul_inject.webhooks.v0_49 import annotations as ann
 
 REPO = Path(__file__).parents[2]
 ARGV = ("--namespace", "apps", "--missing-service", "warn")

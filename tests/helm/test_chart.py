@@ -20,9 +20,10 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from consul_inject import chart, commands, pipeline, settings, yamlcodec
-from consul_inject import schema as schema_mod
-from consul_inject import values as values_mod
+from consul_inject import chart, commands, pipeline, yamlcodec
+from consul_inject.values import schema as schema_mod
+from consul_inject.values import strvals as values_mod
+from consul_inject.webhooks.v0_49 import settings
 
 pytestmark = pytest.mark.helm
 

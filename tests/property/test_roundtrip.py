@@ -27,9 +27,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consul_inject import annotations as ann
-from consul_inject import pipeline, values, yamlcodec
-from consul_inject import settings as settings_mod
+from consul_inject import pipeline, yamlcodec
+from consul_inject.transforms import Mode
+from consul_inject.values import strvals as values
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49 import settings as settings_mod
 
 PROFILE = settings(max_examples=60, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -443,10 +445,10 @@ def render(case: Case, inner_comments: bool = False) -> bytes:
 # --- running the pipeline ------------------------------------------------------------------------
 
 
-def run(data: bytes | str, sets: list[str], namespace: str, mode: str) -> pipeline.Result:
+def run(data: bytes | str, sets: list[str], namespace: str, mode: Mode) -> pipeline.Result:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     resolved = settings_mod.from_values(values.resolve([], sets))
-    result = pipeline.run(raw, resolved, pipeline.Options(namespace=namespace, mode=mode))
+    result = pipeline.run(raw, resolved, pipeline.Options(namespace=namespace, transform=mode))
     assert result.ok, (mode, sets, result.report.errors, raw.decode())
     return result
 

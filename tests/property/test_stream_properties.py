@@ -16,9 +16,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consul_inject import annotations as ann
 from consul_inject import pipeline, stream, yamlcodec
-from consul_inject.settings import Settings
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49.settings import Settings
 
 SETTINGS = Settings()
 OPTIONS = pipeline.Options()

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from consul_inject import annotations as ann
-from consul_inject.errors import AnnotationError
+from consul_inject import gocompat
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.v0_49 import annotations as ann
 
 TRUE_SPELLINGS = ("1", "t", "T", "TRUE", "true", "True")
 FALSE_SPELLINGS = ("0", "f", "F", "FALSE", "false", "False")
@@ -26,16 +27,16 @@ SPEC: dict[str, Any] = {
 
 @pytest.mark.parametrize("text", TRUE_SPELLINGS)
 def test_parse_go_bool_true_spellings(text: str) -> None:
-    assert ann.parse_go_bool(text) is True
+    assert gocompat.parse_bool(text) is True
 
 
 @pytest.mark.parametrize("text", FALSE_SPELLINGS)
 def test_parse_go_bool_false_spellings(text: str) -> None:
-    assert ann.parse_go_bool(text) is False
+    assert gocompat.parse_bool(text) is False
 
 
 def test_go_bools_table_is_exactly_the_twelve_spellings() -> None:
-    assert set(ann.GO_BOOLS) == set(TRUE_SPELLINGS + FALSE_SPELLINGS)
+    assert set(gocompat.BOOLS) == set(TRUE_SPELLINGS + FALSE_SPELLINGS)
 
 
 @pytest.mark.parametrize(
@@ -43,14 +44,14 @@ def test_go_bools_table_is_exactly_the_twelve_spellings() -> None:
 )
 def test_parse_go_bool_rejects_other_text_with_go_message(text: str) -> None:
     with pytest.raises(ValueError, match="invalid syntax") as info:
-        ann.parse_go_bool(text)
+        gocompat.parse_bool(text)
     assert str(info.value) == f'strconv.ParseBool: parsing "{text}": invalid syntax'
 
 
 def test_get_bool_wraps_invalid_value_in_annotation_error() -> None:
-    with pytest.raises(AnnotationError) as info:
+    with pytest.raises(TemplateError) as info:
         ann.get_bool({ann.TPROXY: "yes"}, ann.TPROXY, True)
-    assert info.value.key == ann.TPROXY
+    assert info.value.problems[0].key == ann.TPROXY
     assert '"yes"' in str(info.value)
 
 
@@ -59,12 +60,12 @@ def test_get_bool_default_and_empty_is_default() -> None:
     assert ann.get_bool({}, ann.TPROXY, False) is False
     assert ann.get_bool({ann.ENABLE_METRICS: ""}, ann.ENABLE_METRICS, True,
                         empty_is_default=True) is True
-    with pytest.raises(AnnotationError):
+    with pytest.raises(TemplateError):
         ann.get_bool({ann.ENABLE_METRICS: ""}, ann.ENABLE_METRICS, True)
 
 
 def test_get_refuses_non_string_annotation_value() -> None:
-    with pytest.raises(AnnotationError, match="not a string"):
+    with pytest.raises(TemplateError, match="not a string"):
         ann.get({ann.INJECT: True}, ann.INJECT)
     assert ann.get({}, ann.INJECT) is None
     assert ann.get({ann.INJECT: "true"}, ann.INJECT) == "true"
@@ -94,7 +95,7 @@ def test_get_refuses_non_string_annotation_value() -> None:
     ],
 )
 def test_parse_go_int_base_zero(text: str, value: int) -> None:
-    assert ann.parse_go_int(text) == value
+    assert gocompat.parse_int(text, 32) == value
 
 
 @pytest.mark.parametrize(
@@ -102,17 +103,17 @@ def test_parse_go_int_base_zero(text: str, value: int) -> None:
 )
 def test_parse_go_int_invalid_syntax(text: str) -> None:
     with pytest.raises(ValueError, match="invalid syntax"):
-        ann.parse_go_int(text)
+        gocompat.parse_int(text, 32)
 
 
 @pytest.mark.parametrize("text", ["2147483648", "-2147483649", "0x80000000", "99999999999"])
 def test_parse_go_int_out_of_int32_range(text: str) -> None:
     with pytest.raises(ValueError, match="out of range"):
-        ann.parse_go_int(text)
+        gocompat.parse_int(text, 32)
 
 
 def test_parse_go_int_wider_bit_size() -> None:
-    assert ann.parse_go_int("2147483648", 64) == 2**31
+    assert gocompat.parse_int("2147483648", 64) == 2**31
 
 
 # --- port_value -----------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def test_split_list_is_go_split_without_trimming() -> None:
     ],
 )
 def test_go_quote(text: str, quoted: str) -> None:
-    assert ann.go_quote(text) == quoted
+    assert gocompat.quote(text) == quoted
 
 
 @pytest.mark.parametrize(
@@ -198,7 +199,7 @@ def test_go_quote(text: str, quoted: str) -> None:
     [("\x07", '"\\a"'), ("\x08", '"\\b"'), ("\x0c", '"\\f"'), ("\x0b", '"\\v"')],
 )
 def test_go_quote_short_escapes_like_go(text: str, quoted: str) -> None:
-    assert ann.go_quote(text) == quoted
+    assert gocompat.quote(text) == quoted
 
 
 # --- envoy_extra_args -----------------------------------------------------------------------
@@ -233,9 +234,9 @@ def test_envoy_extra_args_token_without_space_is_not_quoted() -> None:
 
 @pytest.mark.parametrize("value", ['"unbalanced', "'open", '--x "a b', "trailing\\"])
 def test_envoy_extra_args_unbalanced_quote(value: str) -> None:
-    with pytest.raises(AnnotationError) as info:
+    with pytest.raises(TemplateError) as info:
         ann.envoy_extra_args(ann.ENVOY_EXTRA_ARGS, value)
-    assert info.value.key == ann.ENVOY_EXTRA_ARGS
+    assert info.value.problems[0].key == ann.ENVOY_EXTRA_ARGS
 
 
 def test_envoy_extra_args_hash_inside_word_like_google_shlex() -> None:
@@ -256,7 +257,7 @@ def test_envoy_extra_args_backslash_in_double_quotes_like_google_shlex() -> None
      "1P", "1E", "1e3", "1E3", "12e-3", "+1", "-1", "0", "250u", "10n"],
 )
 def test_is_quantity_accepts(value: str) -> None:
-    assert ann.is_quantity(value)
+    assert gocompat.is_quantity(value)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +266,7 @@ def test_is_quantity_accepts(value: str) -> None:
      "0x10", "invalid"],
 )
 def test_is_quantity_rejects(value: str) -> None:
-    assert not ann.is_quantity(value)
+    assert not gocompat.is_quantity(value)
 
 
 # --- names ----------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import chart, commands, validate, yamlcodec
-from consul_inject import schema as schema_mod
-from consul_inject.errors import InputError
+from consul_inject import chart, commands, yamlcodec
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import check as validate
+from consul_inject.values import schema as schema_mod
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "chart" / "consul-connect-inject"
@@ -91,7 +92,7 @@ def test_settings_ignores_other_resources(resource: dict[str, Any]) -> None:
 def test_settings_must_agree() -> None:
     same = [_configmap("a: 1\n"), _configmap("a: 1\n", name="other")]
     assert chart.settings_values_from_stream(same) == {"a": 1}
-    with pytest.raises(InputError, match="hold different consul-inject settings"):
+    with pytest.raises(ConsulInjectError, match="hold different consul-inject settings"):
         chart.settings_values_from_stream([_configmap("a: 1\n"), _configmap("a: 2\n", name="b")])
 
 
@@ -100,14 +101,14 @@ def test_settings_must_agree() -> None:
     ("- 1\n", "must be a map of values"),
 ])
 def test_settings_bad_configmap(text: str, message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(ConsulInjectError, match=message):
         chart.settings_values_from_stream([_configmap(text)])
 
 
 def test_settings_without_data_key() -> None:
     resource = _configmap("")
     resource["data"] = {}
-    with pytest.raises(InputError, match=r"no data\.values\.yaml"):
+    with pytest.raises(ConsulInjectError, match=r"no data\.values\.yaml"):
         chart.settings_values_from_stream([resource])
 
 
@@ -158,14 +159,14 @@ def test_package_refuses_bad_values(fake_helm: Path, tmp_path: Path,
         'key "defualt" in connectInject; did you mean "default"?',
         "consul-inject: error: --set controller.replicas=x: controller.replicas: expected a whole "
         'number, got the string "x"']
-    with pytest.raises(InputError, match=r"--set connectInject.defualt=true: .*did you mean"):
+    with pytest.raises(ConsulInjectError, match=r"--set connectInject.defualt=true: .*did you mean"):
         chart.package([], ["connectInject.defualt=true"], str(tmp_path))
     assert not Path(f"{fake_helm}.args").exists()
 
 
 def test_package_without_helm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CONSUL_INJECT_HELM", str(tmp_path / "nope"))
-    with pytest.raises(InputError, match="no helm binary found"):
+    with pytest.raises(ConsulInjectError, match="no helm binary found"):
         chart.package([], [], str(tmp_path))
 
 

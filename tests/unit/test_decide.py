@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from consul_inject import annotations as ann
-from consul_inject.decide import Decision, decide, selector_matches
-from consul_inject.errors import AnnotationError, ValuesError
-from consul_inject.settings import Settings, from_values
+from consul_inject.problems import ConsulInjectError, TemplateError
+from consul_inject.webhooks.base import Decision
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49.decide import decide, selector_matches
+from consul_inject.webhooks.v0_49.settings import Settings, from_values
 
 CHART = from_values({})
 OPEN = from_values({"connectInject": {"namespaceSelector": ""}})  # no namespaceSelector
@@ -61,7 +62,7 @@ def test_namespace_selector_sees_namespace_labels() -> None:
 def test_namespace_selector_runs_before_deprecated_annotation_check() -> None:
     m = meta({ann.SERVICE_PROTOCOL: "http"})
     assert not run(CHART, m, "kube-system").inject
-    with pytest.raises(AnnotationError):
+    with pytest.raises(TemplateError):
         run(CHART, m, "default")
 
 
@@ -105,24 +106,24 @@ def test_deprecated_annotations_raise_even_when_not_injected(key: str, message: 
     annotations = {key: ""}
     if inject is not None:
         annotations[ann.INJECT] = inject
-    with pytest.raises(AnnotationError) as info:
+    with pytest.raises(TemplateError) as info:
         run(CHART, meta(annotations))
-    assert info.value.key == key
+    assert info.value.problems[0].key == key
     # consul-k8s's exact message comes first (a hint may follow).
-    assert info.value.problem.startswith(message)
+    assert info.value.problems[0].message.startswith(message)
 
 
 @pytest.mark.parametrize("namespace", ["kube-system", "kube-public"])
 def test_deprecated_annotations_checked_before_kube_namespaces(namespace: str) -> None:
-    with pytest.raises(AnnotationError):
+    with pytest.raises(TemplateError):
         run(OPEN, meta({ann.SYNC_PERIOD: "10s"}), namespace)
 
 
 def test_deprecated_annotations_checked_before_deny_list_and_status() -> None:
     s = from_values({"connectInject": {"k8sDenyNamespaces": ["default"]}})
-    with pytest.raises(AnnotationError):
+    with pytest.raises(TemplateError):
         run(s, meta({ann.SERVICE_PROTOCOL: "http"}))
-    with pytest.raises(AnnotationError):
+    with pytest.raises(TemplateError):
         run(CHART, meta({ann.SERVICE_PROTOCOL: "http", ann.INJECT_STATUS: "injected"}))
 
 
@@ -207,14 +208,14 @@ def test_annotation_false_wins_over_default(value: str, default: bool) -> None:
 
 @pytest.mark.parametrize("value", ["yes", "", " true", "on", "enabled"])
 def test_annotation_invalid_raises(value: str) -> None:
-    with pytest.raises(AnnotationError) as info:
+    with pytest.raises(TemplateError) as info:
         run(CHART, meta({ann.INJECT: value}))
-    assert info.value.key == ann.INJECT
+    assert info.value.problems[0].key == ann.INJECT
     assert f'"{value}"' in str(info.value)
 
 
 def test_annotation_non_string_raises() -> None:
-    with pytest.raises(AnnotationError, match="not a string"):
+    with pytest.raises(TemplateError, match="not a string"):
         run(CHART, meta({ann.INJECT: True}))
 
 
@@ -262,6 +263,6 @@ def test_selector_matches(selector: str, labels: dict[str, str], matches: bool) 
      "matchExpressions: [x]", "a: [b"],
 )
 def test_selector_invalid_raises_values_error(selector: str) -> None:
-    with pytest.raises(ValuesError) as info:
+    with pytest.raises(ConsulInjectError) as info:
         selector_matches(selector, {"a": "1"})
-    assert info.value.key == "connectInject.namespaceSelector"
+    assert info.value.problems[0].key == "connectInject.namespaceSelector"

@@ -35,10 +35,11 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from consul_inject import containers as c
-from consul_inject import inject, yamlcodec
-from consul_inject import settings as settings_mod
-from consul_inject.errors import InputError
+from consul_inject import yamlcodec
+from consul_inject.problems import ConsulInjectError
+from consul_inject.webhooks.v0_49 import containers as c
+from consul_inject.webhooks.v0_49 import mutate as inject
+from consul_inject.webhooks.v0_49 import settings as settings_mod
 
 REPO = Path(__file__).parents[2]
 GOLDEN = REPO / "tests" / "golden"
@@ -306,6 +307,6 @@ def test_multiport_names_at_the_length_limits() -> None:
 def test_multiport_health_port_names_beyond_100_services() -> None:
     try:
         spec = _multiport(101, health=True)
-    except InputError:  # refusing is a fix
+    except ConsulInjectError:  # refusing is a fix
         return
     assert name_problems(spec) == []

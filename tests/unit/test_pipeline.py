@@ -6,9 +6,9 @@ from typing import Any
 
 import yaml
 
-from consul_inject import annotations as ann
 from consul_inject import pipeline, yamlcodec
-from consul_inject.settings import Settings
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49.settings import Settings
 
 SETTINGS = Settings()
 OPTIONS = pipeline.Options()
@@ -135,7 +135,7 @@ def test_error_names_the_helm_template() -> None:
     result = run("---\n# Source: web/templates/deploy.yaml\n" + bad + "---\n" + SERVICE)
     assert not result.ok
     assert result.output == ""
-    (error,) = result.report.errors
+    (error,) = [e.text() for e in result.report.errors]
     assert error.startswith('web/templates/deploy.yaml: deployment "web": '
                             f'{ann.UPSTREAMS}: item "db" has no port')
 
@@ -143,13 +143,13 @@ def test_error_names_the_helm_template() -> None:
 def test_invalid_inject_annotation_is_an_error() -> None:
     result = run(DEPLOYMENT.replace('"true"', '"yes"') + "---\n" + SERVICE)
     assert not result.ok
-    assert any(f'{ann.INJECT}: "yes" is not a boolean' in e for e in result.report.errors)
+    assert any(f'{ann.INJECT}: "yes" is not a boolean' in e.text() for e in result.report.errors)
 
 
 def test_invalid_yaml_reports_line_and_column() -> None:
     result = run(SERVICE + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: [oops\n")
     assert not result.ok
-    (error,) = result.report.errors
+    (error,) = [e.text() for e in result.report.errors]
     assert error.startswith("<stdin>:")
     assert "invalid YAML" in error
 
@@ -157,7 +157,7 @@ def test_invalid_yaml_reports_line_and_column() -> None:
 def test_non_mapping_document_is_an_error() -> None:
     result = run("- a\n- b\n")
     assert not result.ok
-    assert "not a mapping" in result.report.errors[0]
+    assert "not a mapping" in result.report.errors[0].text()
 
 
 def test_empty_and_comment_only_streams() -> None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from consul_inject import pipeline, settings, values
+from consul_inject import pipeline
+from consul_inject.values import strvals as values
+from consul_inject.webhooks.v0_49 import settings
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from consul_inject import commands
-from consul_inject import schema as schema_mod
-from consul_inject.validate import _prune
+from consul_inject.values import schema as schema_mod
+from consul_inject.values.check import _prune
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "schema" / "values.schema.json"

@@ -3,7 +3,7 @@
 The consul-connect-inject-init container runs `/bin/sh -ec <script>`, as root with NET_ADMIN when
 transparent proxy is on without CNI. consul-k8s pastes annotation text into that script; here
 every input that reaches it is fed shell payloads, and the result must be either refused
-(InputError, exit 1) or a script byte-identical to the one rendered without the payload.
+(ConsulInjectError, exit 1) or a script byte-identical to the one rendered without the payload.
 
 Then every script of a matrix of valid configurations must pass `sh -n` and `shellcheck -s sh`,
 the Envoy command line (extra args included) must be accepted by a real Envoy in validate mode,
@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-from consul_inject import containers as c
-from consul_inject import inject, pipeline
-from consul_inject import settings as settings_mod
-from consul_inject.errors import InputError
+from consul_inject import pipeline
+from consul_inject.problems import ConsulInjectError
+from consul_inject.webhooks.v0_49 import containers as c
+from consul_inject.webhooks.v0_49 import mutate as inject
+from consul_inject.webhooks.v0_49 import settings as settings_mod
 
 P = "consul.hashicorp.com/"
 PAYLOADS = {
@@ -214,7 +215,7 @@ def test_payload_is_refused_or_changes_nothing(point: Point, payload: str) -> No
     baseline = render(point.make(""))
     try:
         attacked = render(point.make(payload))
-    except InputError:
+    except ConsulInjectError:
         return  # refused: exit 1 with one line
     before = set("\n".join(baseline.scripts).splitlines())
     changed = [line for s in attacked.scripts for line in s.splitlines() if line not in before]
@@ -230,7 +231,7 @@ def test_payload_is_refused_or_changes_nothing(point: Point, payload: str) -> No
 ], ids=["exclude-outbound-cidr", "consul-dns-ip"])
 def test_ipv6_zone_ids_are_refused(make: Callable[[], Config]) -> None:
     """Python's ipaddress takes any text after `%` as a zone id: such addresses are refused."""
-    with pytest.raises(InputError):
+    with pytest.raises(ConsulInjectError):
         render(make())
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from consul_inject import settings as settings_mod
-from consul_inject.decide import selector_matches
-from consul_inject.errors import ValuesError
-from consul_inject.settings import Resources, Settings, from_values
+from consul_inject import gocompat
+from consul_inject.problems import ConsulInjectError, Problem
+from consul_inject.webhooks.v0_49.decide import selector_matches
+from consul_inject.webhooks.v0_49.settings import Resources, Settings, from_values
 
 PEM = (
     "-----BEGIN CERTIFICATE-----\n"
@@ -31,10 +31,11 @@ def nested(path: str, value: Any) -> dict[str, Any]:
     return tree
 
 
-def values_error(vals: dict[str, Any], **kwargs: Any) -> ValuesError:
-    with pytest.raises(ValuesError) as info:
+def values_error(vals: dict[str, Any], **kwargs: Any) -> Problem:
+    with pytest.raises(ConsulInjectError) as info:
         from_values(vals, **kwargs)
-    return info.value
+    (problem,) = info.value.problems
+    return problem
 
 
 # --- chart defaults -------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def test_images_from_values() -> None:
 def test_connect_inject_image_envoy_raises() -> None:
     err = values_error(nested("connectInject.imageEnvoy", "envoy:1"))
     assert err.key == "connectInject.imageEnvoy"
-    assert "global.imageEnvoy" in str(err)
+    assert "global.imageEnvoy" in err.text()
 
 
 @pytest.mark.parametrize(
@@ -196,14 +197,14 @@ def test_consul_api_timeout_invalid(timeout: str) -> None:
 
 
 def test_go_duration_and_format() -> None:
-    assert settings_mod.go_duration("1m30s") == 90 * 10**9
-    assert settings_mod.go_duration("1.5h") == 5400 * 10**9
-    assert settings_mod.go_duration("1us") == 1000
-    assert settings_mod.format_go_duration(1000) == "1\u00b5s"
-    assert settings_mod.format_go_duration(1_500_000) == "1.5ms"
-    assert settings_mod.format_go_duration(0) == "0s"
+    assert gocompat.parse_duration("1m30s") == 90 * 10**9
+    assert gocompat.parse_duration("1.5h") == 5400 * 10**9
+    assert gocompat.parse_duration("1us") == 1000
+    assert gocompat.format_duration(1000) == "1\u00b5s"
+    assert gocompat.format_duration(1_500_000) == "1.5ms"
+    assert gocompat.format_duration(0) == "0s"
     with pytest.raises(ValueError, match="invalid duration"):
-        settings_mod.go_duration("1d")
+        gocompat.parse_duration("1d")
 
 
 def test_mirroring_needs_namespaces() -> None:
@@ -236,7 +237,7 @@ def test_reserved_destination_namespace_raises(name: str) -> None:
                         "connectInject": {"consulNamespaces": {
                             "consulDestinationNamespace": name}}})
     assert err.key == "connectInject.consulNamespaces.consulDestinationNamespace"
-    assert name in str(err)
+    assert name in err.text()
 
 
 def test_destination_namespace_from_values() -> None:
@@ -278,7 +279,7 @@ def test_tls_off_ignores_ca_cert() -> None:
 def test_namespace_lists_must_be_lists_of_strings(key: str, value: Any) -> None:
     err = values_error(nested(key, value))
     assert err.key == key
-    assert key in str(err)
+    assert key in err.text()
 
 
 def test_namespace_lists_from_values() -> None:

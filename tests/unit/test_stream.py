@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consul_inject import stream
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
 
 SHAPES: dict[str, str] = {
     "simple": "a: 1\n---\nb: 2\n",
@@ -180,7 +180,7 @@ def test_decode_utf8() -> None:
 
 
 def test_decode_rejects_non_utf8_with_position() -> None:
-    with pytest.raises(InputError, match=r"^in\.yaml:2:4: input is not UTF-8 \(byte 0xff\)"):
+    with pytest.raises(ConsulInjectError, match=r"^in\.yaml:2:4: input is not UTF-8 \(byte 0xff\)"):
         stream.decode(b"a: 1\nb: \xff\n", "in.yaml")
 
 

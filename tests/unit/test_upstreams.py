@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from consul_inject import annotations as ann
-from consul_inject import upstreams
-from consul_inject.errors import AnnotationError
-from consul_inject.upstreams import Upstream
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49 import upstreams
 
 SPEC: dict[str, Any] = {
     "containers": [
@@ -32,9 +32,9 @@ def rows(items: list[Upstream]) -> list[Row]:
 
 
 def parse_error(value: str, *, namespaces: bool = False, partitions: bool = False) -> str:
-    with pytest.raises(AnnotationError) as info:
+    with pytest.raises(TemplateError) as info:
         parse(value, namespaces=namespaces, partitions=partitions)
-    assert info.value.key == ann.UPSTREAMS
+    assert info.value.problems[0].key == ann.UPSTREAMS
     return str(info.value)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from consul_inject import values
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import strvals as values
 
 # --- parse_set: structure -------------------------------------------------------------------
 
@@ -95,18 +95,18 @@ def test_parse_set_plus_sign_integer_like_helm() -> None:
 
 @pytest.mark.parametrize("expr", ["novalue", "a.b", "a=1,b"])
 def test_parse_set_missing_equals(expr: str) -> None:
-    with pytest.raises(InputError, match="has no '='"):
+    with pytest.raises(ConsulInjectError, match="has no '='"):
         values.parse_set(expr)
 
 
 @pytest.mark.parametrize("expr", ["a[x]=1", "a[0=1", "a[-1]=1"])
 def test_parse_set_bad_index(expr: str) -> None:
-    with pytest.raises(InputError, match="bad list index"):
+    with pytest.raises(ConsulInjectError, match="bad list index"):
         values.parse_set(expr)
 
 
 def test_parse_set_error_names_the_flag() -> None:
-    with pytest.raises(InputError, match=r"^--set-string"):
+    with pytest.raises(ConsulInjectError, match=r"^--set-string"):
         values.parse_set("a[x]=1", as_string=True)
 
 
@@ -181,7 +181,7 @@ def test_load_file_empty_is_empty_mapping(tmp_path: Path, text: str) -> None:
 
 def test_load_file_missing(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
-    with pytest.raises(InputError, match="cannot read values file") as info:
+    with pytest.raises(ConsulInjectError, match="cannot read values file") as info:
         values.load_file(str(path))
     assert str(path) in str(info.value)
 
@@ -189,7 +189,7 @@ def test_load_file_missing(tmp_path: Path) -> None:
 def test_load_file_invalid_yaml_has_file_line_col(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("a: 1\nb: [1, 2\nc: 3\n")
-    with pytest.raises(InputError, match="invalid YAML") as info:
+    with pytest.raises(ConsulInjectError, match="invalid YAML") as info:
         values.load_file(str(path))
     message = str(info.value)
     assert message.startswith(f"{path}:")
@@ -202,7 +202,7 @@ def test_load_file_invalid_yaml_has_file_line_col(tmp_path: Path) -> None:
 def test_load_file_duplicate_key_has_position(tmp_path: Path) -> None:
     path = tmp_path / "dup.yaml"
     path.write_text("a: 1\nb: 2\na: 3\n")
-    with pytest.raises(InputError, match="invalid YAML") as info:
+    with pytest.raises(ConsulInjectError, match="invalid YAML") as info:
         values.load_file(str(path))
     assert str(info.value).startswith(f"{path}:3:1:")
 
@@ -212,7 +212,7 @@ def test_load_file_duplicate_key_has_position(tmp_path: Path) -> None:
 def test_load_file_non_mapping_top_level(tmp_path: Path, text: str, kind: str) -> None:
     path = tmp_path / "values.yaml"
     path.write_text(text)
-    with pytest.raises(InputError, match=f"mapping at the top level, not a {kind}") as info:
+    with pytest.raises(ConsulInjectError, match=f"mapping at the top level, not a {kind}") as info:
         values.load_file(str(path))
     assert str(info.value).startswith(str(path))
 
@@ -220,6 +220,6 @@ def test_load_file_non_mapping_top_level(tmp_path: Path, text: str, kind: str) -
 def test_load_file_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"a: caf\xe9\n")
-    with pytest.raises(InputError, match="not UTF-8") as info:
+    with pytest.raises(ConsulInjectError, match="not UTF-8") as info:
         values.load_file(str(path))
     assert str(path) in str(info.value)

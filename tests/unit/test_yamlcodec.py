@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import yamlcodec
-from consul_inject.errors import InputError
+from consul_inject import emitter, yamlcodec
+from consul_inject.problems import ConsulInjectError
 
 
 def value_of(scalar: str) -> Any:
@@ -19,7 +19,7 @@ def value_of(scalar: str) -> Any:
 
 
 def roundtrip(value: Any) -> Any:
-    data = yamlcodec.load(yamlcodec.dump({"k": value}))
+    data = yamlcodec.load(emitter.emit({"k": value}))
     assert isinstance(data, dict)
     return data["k"]
 
@@ -154,7 +154,7 @@ def test_many_small_aliases_are_fine() -> None:
 
 
 def test_recursive_alias_is_refused() -> None:
-    with pytest.raises(InputError, match="contains it"):
+    with pytest.raises(ConsulInjectError, match="contains it"):
         yamlcodec.load("a: &a [*a]\n")
 
 
@@ -166,7 +166,7 @@ def _billion_laughs(levels: int) -> str:
 
 
 def test_alias_expansion_bomb_raises_input_error() -> None:
-    with pytest.raises(InputError, match="expand"):
+    with pytest.raises(ConsulInjectError, match="expand"):
         yamlcodec.load(_billion_laughs(9))
 
 
@@ -186,14 +186,14 @@ def test_depth_bound_allows_shallower_documents() -> None:
 
 
 def test_depth_bound_raises_input_error() -> None:
-    with pytest.raises(InputError, match="nesting deeper"):
+    with pytest.raises(ConsulInjectError, match="nesting deeper"):
         yamlcodec.load(_nested(yamlcodec.MAX_DEPTH + 1))
 
 
 def test_depth_bound_counts_block_mappings() -> None:
     text = "".join("  " * i + f"k{i}:\n" for i in range(yamlcodec.MAX_DEPTH + 1)) + \
         "  " * (yamlcodec.MAX_DEPTH + 1) + "v\n"
-    with pytest.raises(InputError, match=str(yamlcodec.MAX_DEPTH)):
+    with pytest.raises(ConsulInjectError, match=str(yamlcodec.MAX_DEPTH)):
         yamlcodec.load(text)
 
 
@@ -219,13 +219,13 @@ def test_dump_then_load_keeps_strings(text: str) -> None:
 @pytest.mark.parametrize("text", ["yes", "on", "y", "n", "0644", "1e3", "2020-01-01", "null",
                                   "~", ""])
 def test_dump_quotes_ambiguous_scalars(text: str) -> None:
-    dumped = yamlcodec.dump({"k": text})
+    dumped = emitter.emit({"k": text})
     assert dumped in (f"k: '{text}'\n", f'k: "{text}"\n')
 
 
 def test_dump_plain_for_unambiguous_strings() -> None:
-    assert yamlcodec.dump({"k": "hello"}) == "k: hello\n"
-    assert yamlcodec.dump({"k": "hashicorp/consul:1.13.9"}) == "k: hashicorp/consul:1.13.9\n"
+    assert emitter.emit({"k": "hello"}) == "k: hello\n"
+    assert emitter.emit({"k": "hashicorp/consul:1.13.9"}) == "k: hashicorp/consul:1.13.9\n"
 
 
 @pytest.mark.parametrize("value", [420, 0, -1, 1.5, True, False, None, 2**40])
@@ -253,7 +253,7 @@ def test_dump_then_load_keeps_non_strings(value: Any) -> None:
     ],
 )
 def test_multiline_strings_dump_as_literal_blocks(text: str) -> None:
-    dumped = yamlcodec.dump({"k": text})
+    dumped = emitter.emit({"k": text})
     assert dumped.startswith("k: |")
     assert roundtrip(text) == text
 
@@ -268,17 +268,17 @@ def test_other_multiline_strings_round_trip_exactly(text: str) -> None:
 
 def test_dump_keeps_key_order_and_block_style() -> None:
     data = {"z": 1, "a": {"m": [1, {"b": 2}], "k": "s"}}
-    assert yamlcodec.dump(data) == "z: 1\na:\n  m:\n  - 1\n  - b: 2\n  k: s\n"
+    assert emitter.emit(data) == "z: 1\na:\n  m:\n  - 1\n  - b: 2\n  k: s\n"
 
 
 def test_dump_quotes_keys_that_would_load_as_booleans() -> None:
-    dumped = yamlcodec.dump({"y": 1, "on": 2})
+    dumped = emitter.emit({"y": 1, "on": 2})
     assert yamlcodec.load(dumped) == {"y": 1, "on": 2}
 
 
 def test_dump_writes_no_aliases() -> None:
     shared = {"x": 1}
-    dumped = yamlcodec.dump({"a": shared, "b": shared})
+    dumped = emitter.emit({"a": shared, "b": shared})
     assert "&" not in dumped
     assert "*" not in dumped
     assert yamlcodec.load(dumped) == {"a": {"x": 1}, "b": {"x": 1}}
@@ -286,10 +286,10 @@ def test_dump_writes_no_aliases() -> None:
 
 def test_dump_does_not_wrap_long_lines() -> None:
     long = "word " * 100 + "end"
-    dumped = yamlcodec.dump({"k": long})
+    dumped = emitter.emit({"k": long})
     assert dumped.count("\n") == 1
     assert roundtrip(long) == long
 
 
 def test_dump_unicode_unescaped() -> None:
-    assert yamlcodec.dump({"k": "caf\u00e9"}) == "k: caf\u00e9\n"
+    assert emitter.emit({"k": "caf\u00e9"}) == "k: caf\u00e9\n"

@@ -14,13 +14,12 @@ from typing import Any
 
 import yaml
 
-from consul_inject import schema as schema_mod
-from consul_inject import yamlcodec
-from consul_inject.errors import InputError
-from consul_inject.schema import Path
-from consul_inject.settings import go_duration
-from consul_inject.values import value_at as _raw
-from consul_inject.values_messages import closest
+from consul_inject import gocompat, yamlcodec
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import schema as schema_mod
+from consul_inject.values.messages import closest
+from consul_inject.values.schema import Path
+from consul_inject.values.strvals import value_at as _raw
 
 # Top-level keys of the official chart (v0.49.8 values.yaml and its helpers) and ours.
 CHART_SECTIONS = frozenset({
@@ -76,7 +75,7 @@ def chart_rules(values: Mapping[str, Any]) -> Iterator[Finding]:
     timeout = _raw(values, "global.consulAPITimeout")
     if isinstance(timeout, str):
         try:
-            if go_duration(timeout) <= 0:
+            if gocompat.parse_duration(timeout) <= 0:
                 yield Finding(("global", "consulAPITimeout"),
                               f'"{timeout}" must be greater than zero (the injector refuses it)')
         except ValueError:
@@ -114,7 +113,7 @@ def _embedded_problem(fmt: str, text: str) -> str | None:
         mark = err.problem_mark
         where = f" (line {mark.line + 1} of the string)" if mark else ""
         return f"is not valid YAML{where}: {err.problem}"
-    except (yaml.YAMLError, InputError) as err:
+    except (yaml.YAMLError, ConsulInjectError) as err:
         return f"is not valid YAML: {err}"
     if fmt == "yaml-list":
         return None if isinstance(data, list) else "must be a YAML list inside the string (- key: ...)"

@@ -18,12 +18,13 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from consul_inject import schema as schema_mod
-from consul_inject import values as values_mod
-from consul_inject import values_rules, yamlcodec
-from consul_inject.errors import InputError
-from consul_inject.schema import Path
-from consul_inject.values_messages import describe, dotted, explain
+from consul_inject import yamlcodec
+from consul_inject.problems import ConsulInjectError
+from consul_inject.values import rules as values_rules
+from consul_inject.values import schema as schema_mod
+from consul_inject.values import strvals as values_mod
+from consul_inject.values.messages import describe, dotted, explain
+from consul_inject.values.schema import Path
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def load_file(path: str) -> tuple[Any, dict[Path, Position], list[Problem]]:
         where = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source)
         problem = "; ".join(str(x) for x in (err.context, err.problem) if x)
         return None, {}, [Problem((), f"invalid YAML: {problem}", position=where)]
-    except (yaml.YAMLError, InputError) as err:
+    except (yaml.YAMLError, ConsulInjectError) as err:
         return None, {}, [Problem((), f"invalid YAML: {err}", position=Position(source))]
     positions = positions_of(node, source)
     positions[()] = Position(source, 1, 1)
@@ -190,7 +191,7 @@ def validate_merged(files: list[str], sets: list[str], set_strings: list[str] | 
     """Errors (one line each) in the values Helm would see for `-f files --set sets`, over `base`
     (e.g. the chart's settings ConfigMap found in the stream, which holds the chart's defaults:
     the official chart's own rules are then not applied). Empty when all is well. A `--set`
-    that does not parse raises InputError, as `values.resolve` does."""
+    that does not parse raises ConsulInjectError, as `values.resolve` does."""
     merged: dict[str, Any] = {}
     positions: dict[Path, Position] = {}
     layers: list[tuple[Any, dict[Path, Position]]] = []

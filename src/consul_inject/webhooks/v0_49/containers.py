@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from consul_inject.podconfig import PodConfig
-from consul_inject.settings import Settings
+from consul_inject.webhooks.v0_49.podconfig import PodConfig
+from consul_inject.webhooks.v0_49.settings import Settings
 
 if TYPE_CHECKING:
     import jinja2
@@ -56,7 +56,7 @@ def _script_template() -> jinja2.Template:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("consul_inject", "templates"),
+        loader=jinja2.PackageLoader("consul_inject.webhooks.v0_49", "templates"),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

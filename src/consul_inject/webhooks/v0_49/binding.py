@@ -8,103 +8,13 @@ name them at render time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from consul_inject import annotations as ann
-from consul_inject import workloads
-from consul_inject.errors import AnnotationError
-from consul_inject.inject import Injection
-from consul_inject.settings import Settings
-
-IGNORE_LABEL = ann.P + "service-ignore"
-TOKEN_TYPE = "kubernetes.io/service-account-token"
-SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
-
-
-@dataclass(frozen=True)
-class KubeService:
-    name: str
-    namespace: str
-    selector: Mapping[str, str]
-    ports: tuple[tuple[Any, Any], ...]  # (port, targetPort or port): a release can hold 25,000
-    ignored: bool
-
-    def selects(self, labels: Mapping[str, Any]) -> bool:
-        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
-
-
-@dataclass
-class StreamIndex:
-    services: list[KubeService] = field(default_factory=list)
-    # (namespace, label key, label value) of one selector item -> services, so that matching a
-    # pod costs a lookup per label, not a scan of every Service in a 10,000-document release.
-    by_selector: dict[tuple[str, str, str], list[KubeService]] = field(default_factory=dict)
-    by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
-    accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
-    token_secrets: set[tuple[str, str]] = field(default_factory=set)  # (ns, name) of token Secrets
-    no_automount: set[tuple[str, str]] = field(default_factory=set)  # ServiceAccounts opting out
-
-    def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
-        kind, meta = res.get("kind"), res.get("metadata")
-        if workloads.api_group(res.get("apiVersion")) != "" or not isinstance(meta, dict):
-            return
-        name, ns = meta.get("name"), meta.get("namespace") or default_namespace
-        if not isinstance(name, str) or not isinstance(ns, str):
-            return
-        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-        spec: dict[str, Any] = res["spec"] if isinstance(res.get("spec"), dict) else {}
-        if kind == "Service":
-            selector: dict[str, Any] = spec["selector"] if isinstance(spec.get("selector"), dict) \
-                else {}
-            ports = tuple((p.get("port"), p.get("targetPort", p.get("port")))
-                          for p in spec.get("ports") or [] if isinstance(p, dict))
-            ignored = ann.GO_BOOLS.get(str(labels.get(IGNORE_LABEL, "")), False)  # isLabeledIgnore
-            service = KubeService(name, ns, {str(k): str(v) for k, v in selector.items()}, ports,
-                                  ignored)
-            self.services.append(service)
-            self.by_name.setdefault((ns, name), service)
-            if service.selector:
-                key, value = next(iter(service.selector.items()))
-                self.by_selector.setdefault((ns, key, value), []).append(service)
-        elif kind == "ServiceAccount":
-            secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
-            self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
-            if res.get("automountServiceAccountToken") is False:
-                self.no_automount.add((ns, name))
-        elif kind == "Secret" and res.get("type") == TOKEN_TYPE:
-            self.token_secrets.add((ns, name))
-
-    def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
-        """Services of `namespace` whose selector matches `labels`, in stream order."""
-        found: dict[int, KubeService] = {}
-        for key, value in labels.items():
-            for service in self.by_selector.get((namespace, str(key), str(value)), ()):
-                if service.selects(labels):
-                    found[id(service)] = service
-        if len(found) > 1:
-            return sorted(found.values(), key=self.services.index)
-        return list(found.values())
-
-    def secret_for(self, namespace: str, account: str) -> str:
-        """The token Secret the webhook would mount for a multi-port service's account."""
-        secrets = self.accounts.get((namespace, account)) or []
-        return secrets[0] if secrets else account
-
-
-@dataclass
-class Binding:
-    """What the endpoints controller will register for a pod, and what the stream lacks."""
-
-    consul_services: tuple[str, ...]
-    warnings: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # problems a missing-object policy governs
-    to_create: list[dict[str, Any]] = field(default_factory=list)  # ServiceAccounts, Secrets
-
-
-def _account(spec: Mapping[str, Any]) -> str:
-    """The pod's ServiceAccount; `serviceAccount` is the deprecated alias Kubernetes copies."""
-    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+from consul_inject import release, workloads
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Binding, Injection
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49.settings import Settings
 
 
 def _service_yaml(name: str, labels: Mapping[str, Any], port: int | str | None) -> str:
@@ -132,7 +42,7 @@ def _first_port(spec: Mapping[str, Any]) -> int | None:
     return numbers[0] if numbers else None
 
 
-def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
+def _check_target_ports(service: release.KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
     numbers, names = _pod_ports(spec)
     for port_number, target in service.ports:
         if (isinstance(target, int) and target not in numbers) or (
@@ -146,13 +56,13 @@ def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: 
 
 def _missing_service_hint(template: Mapping[str, Any], fallback: str) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
-    account = _account(spec)
+    account = workloads.service_account(spec)
     name = (ann.get(meta.get("annotations") or {}, ann.SERVICE)
             or (account if account != "default" else fallback))
     return _service_yaml(name, meta.get("labels") or {}, _first_port(spec))
 
 
-def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex, binding: Binding,
+def _single(template: Mapping[str, Any], namespace: str, index: release.ReleaseIndex, binding: Binding,
             workload: str) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
@@ -166,24 +76,24 @@ def _single(template: Mapping[str, Any], namespace: str, index: StreamIndex, bin
                 f'in namespace "{namespace}" selects the pod; point it at one that does, or fix '
                 "that Service's selector")
         elif chosen[0].ignored:
-            raise AnnotationError(ann.KUBERNETES_SERVICE, f'names Service "{wanted}", which is '
-                                  f'labelled {IGNORE_LABEL}, so Consul never registers the pod',
+            raise TemplateError(ann.KUBERNETES_SERVICE, f'names Service "{wanted}", which is '
+                                  f'labelled {release.IGNORE_LABEL}, so Consul never registers the pod',
                                   "remove the label, or name another Service")
     else:
         chosen = [s for s in selecting if not s.ignored]
         if len(chosen) > 1:
             names = ", ".join(f'"{s.name}"' for s in chosen)
-            raise AnnotationError(
+            raise TemplateError(
                 "Services", f"{names} all select this pod, so Consul would register it once per "
                 "Service and connect-init would time out",
                 f'set {ann.KUBERNETES_SERVICE} on the pod template to the one to use, or label the '
-                f'others {IGNORE_LABEL}: "true"')
+                f'others {release.IGNORE_LABEL}: "true"')
         if not chosen and selecting:
             names = ", ".join(f'"{s.name}"' for s in selecting)
             which = (f"Service {names} selects this pod but is" if len(selecting) == 1
                      else f"Services {names} select this pod but all are")
-            raise AnnotationError(
-                "Services", f"{which} labelled {IGNORE_LABEL}, so Consul never registers it",
+            raise TemplateError(
+                "Services", f"{which} labelled {release.IGNORE_LABEL}, so Consul never registers it",
                 "remove the label from the one Consul should use")
         if not chosen:
             binding.missing.append(
@@ -201,33 +111,33 @@ def _multi_ports(spec: Mapping[str, Any], annotations: Mapping[str, Any],
     form = (f'expected one port per service in the same order, e.g. {ann.SERVICE}: "web,web-admin" '
             f'with {ann.SERVICE_PORT}: "8080,9090"')
     if len(ports) != len(services):
-        raise AnnotationError(ann.SERVICE_PORT, f'"{ports_raw}" lists {len(ports)} port(s) for '
+        raise TemplateError(ann.SERVICE_PORT, f'"{ports_raw}" lists {len(ports)} port(s) for '
                               f"{len(services)} services", form)
     numbers, _ = _pod_ports(spec)
     for svc, port in zip(services, ports, strict=True):
         if not port or port != port.strip():
-            raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is empty '
+            raise TemplateError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is empty '
                                   "or has spaces", form)
         try:
             value = ann.port_value(spec, port)
         except ValueError:
             value = None
         if value is None or value not in numbers:
-            raise AnnotationError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is not a '
+            raise TemplateError(ann.SERVICE_PORT, f'item "{port}" for service "{svc}" is not a '
                                   "port of the pod", "expected the containerPort number or port "
                                   "name of one of the pod's containers")
     return ports
 
 
-def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, settings: Settings,
+def _multi(template: Mapping[str, Any], namespace: str, index: release.ReleaseIndex, *, settings: Settings,
            services: tuple[str, ...], binding: Binding) -> None:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     ports = _multi_ports(spec, annotations, services)
-    account = _account(spec)
+    account = workloads.service_account(spec)
     if account != services[0]:
         shown = f'is "{account}"' if account != "default" else "is not set"
-        raise AnnotationError("spec.serviceAccountName", f"{shown}, but a multi-port pod must run "
+        raise TemplateError("spec.serviceAccountName", f"{shown}, but a multi-port pod must run "
                               f'as its first service, "{services[0]}"',
                               f"set serviceAccountName: {services[0]}")
     for svc, port in zip(services, ports, strict=True):
@@ -237,24 +147,24 @@ def _multi(template: Mapping[str, Any], namespace: str, index: StreamIndex, *, s
                 f'service "{svc}" needs a Service named "{svc}" selecting the pod (a multi-port '
                 f"pod registers one Consul service per Service); {_service_yaml(svc, labels, port)}")
         elif not service.selects(labels):
-            raise AnnotationError(ann.SERVICE, f'Service "{svc}" exists but its selector '
+            raise TemplateError(ann.SERVICE, f'Service "{svc}" exists but its selector '
                                   f"{dict(service.selector)} does not select the pod",
                                   "make its selector match the pod template's labels")
         elif service.ignored:
-            raise AnnotationError(ann.SERVICE, f'Service "{svc}" is labelled {IGNORE_LABEL}, so '
+            raise TemplateError(ann.SERVICE, f'Service "{svc}" is labelled {release.IGNORE_LABEL}, so '
                                   "Consul never registers it", "remove the label")
         else:
             _check_target_ports(service, spec, binding)
         _need_account(index, namespace, svc, settings, binding)
     for service in index.selecting(namespace, labels):
         if service.name not in services and not service.ignored:
-            raise AnnotationError(ann.SERVICE, f'Service "{service.name}" also selects this '
+            raise TemplateError(ann.SERVICE, f'Service "{service.name}" also selects this '
                                   "multi-port pod but is not one of its services (the endpoints "
                                   "controller cannot register it)",
-                                  f'add it to {ann.SERVICE}, or label it {IGNORE_LABEL}: "true"')
+                                  f'add it to {ann.SERVICE}, or label it {release.IGNORE_LABEL}: "true"')
 
 
-def _need_account(index: StreamIndex, namespace: str, svc: str, settings: Settings,
+def _need_account(index: release.ReleaseIndex, namespace: str, svc: str, settings: Settings,
                   binding: Binding) -> None:
     """Kubernetes 1.24+: a multi-port service's ServiceAccount and token Secret, both named
     after it (the webhook mounts the account's first listed secret, else the Secret `svc`)."""
@@ -264,38 +174,38 @@ def _need_account(index: StreamIndex, namespace: str, svc: str, settings: Settin
     if has_account and has_secret:
         return
     if settings.create_service_account_secrets:
-        wanted = [d for d in account_documents(svc, namespace)
+        wanted = [d for d in release.account_documents(svc, namespace)
                   if (d["kind"] == "ServiceAccount" and not has_account)
                   or (d["kind"] == "Secret" and not has_secret)]
         binding.to_create.extend(wanted)
         return
     lacking = " and ".join(x for x, ok in (
         (f'a ServiceAccount "{svc}"', has_account),
-        (f'a {TOKEN_TYPE} Secret "{svc}" annotated {SA_NAME_ANNOTATION}: {svc}', has_secret))
+        (f'a {release.TOKEN_TYPE} Secret "{svc}" annotated {release.SA_NAME_ANNOTATION}: {svc}', has_secret))
         if not ok)
     binding.missing.append(f'service "{svc}" needs {lacking} (Kubernetes 1.24+); add it to the '
                            "release, or pass --create-service-account-secrets")
 
 
 def _check_acl_login(settings: Settings, name: str, template: Mapping[str, Any], namespace: str,
-                     index: StreamIndex) -> None:
+                     index: release.ReleaseIndex) -> None:
     if not settings.acls:
         return
     spec = template.get("spec") or {}
-    account = _account(spec)
+    account = workloads.service_account(spec)
     if account == "default":
-        raise AnnotationError(
+        raise TemplateError(
             "spec.serviceAccountName", 'is not set (the pod runs as "default"); with ACLs the '
             "Consul login is refused to it (binding rule serviceaccount.name!=default)",
             "run the pod as a ServiceAccount named after its Consul service"
             + (f" ({name})" if name else ""))
     if name and name != account:
-        raise AnnotationError(
+        raise TemplateError(
             "spec.serviceAccountName", f'is "{account}", but with ACLs it must equal the Consul '
             f'service name "{name}"', f"rename one of them, or set {ann.SERVICE}: {account}")
     if (namespace, account) in index.no_automount and spec.get("automountServiceAccountToken") \
             is not True:
-        raise AnnotationError(
+        raise TemplateError(
             "spec.serviceAccountName", f'names ServiceAccount "{account}", which sets '
             "automountServiceAccountToken: false, so the init container has no token for the "
             "ACL login", "set automountServiceAccountToken: true on the pod template")
@@ -329,18 +239,18 @@ def _check_upstream_ports(injection: Injection) -> None:
     for up in injection.upstreams:
         item = up.raw.strip()
         if up.port in seen:
-            raise AnnotationError(ann.UPSTREAMS, f'items "{seen[up.port]}" and "{item}" both bind '
+            raise TemplateError(ann.UPSTREAMS, f'items "{seen[up.port]}" and "{item}" both bind '
                                   f"local port {up.port}", "give every upstream its own port")
         seen[up.port] = item
         owner = taken.get(up.port) or (f"the sidecar uses as {sidecar[up.port]}"
                                        if up.port in sidecar else None)
         if owner:
-            raise AnnotationError(ann.UPSTREAMS, f'item "{item}" binds local port {up.port}, which '
+            raise TemplateError(ann.UPSTREAMS, f'item "{item}" binds local port {up.port}, which '
                                   f"{owner}", "pick a free port for the upstream")
 
 
 def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, namespace: str,
-         index: StreamIndex, *, workload: str) -> Binding:
+         index: release.ReleaseIndex, *, workload: str) -> Binding:
     """Check one injected pod (`template` as rendered, `injection` its result); `workload` is
     its name, for hints."""
     binding = Binding(())
@@ -354,13 +264,3 @@ def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, 
         binding.consul_services = (name,) if name else ()
     _check_upstream_ports(injection)
     return binding
-
-
-def account_documents(name: str, namespace: str) -> list[dict[str, Any]]:
-    """The ServiceAccount and token Secret a multi-port service needs (Kubernetes 1.24+)."""
-    meta: dict[str, Any] = {"name": name, "namespace": namespace}
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
-        {"apiVersion": "v1", "kind": "Secret",
-         "metadata": {**meta, "annotations": {SA_NAME_ANNOTATION: name}}, "type": TOKEN_TYPE},
-    ]

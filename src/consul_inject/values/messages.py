@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from consul_inject import schema as schema_mod
-from consul_inject.schema import Path, SchemaError
+from consul_inject.values import schema as schema_mod
+from consul_inject.values.schema import Path, SchemaError
 
 _V1_BASE = "is a value of the consul-k8s 1.x chart, not of 0.49.8 (the version consul-inject follows)"
 _V1 = f"{_V1_BASE}; remove it"

@@ -8,23 +8,16 @@ kube-system/kube-public, deny list, allow list, already injected, the annotation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import yaml
 
-from consul_inject import annotations as ann
 from consul_inject import yamlcodec
-from consul_inject.errors import AnnotationError, ValuesError
-from consul_inject.settings import Settings
-
-
-@dataclass(frozen=True)
-class Decision:
-    inject: bool
-    reason: str
-
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Decision
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49.settings import Settings, ValuesError
 
 _DEPRECATED = {
     ann.SERVICE_PROTOCOL: 'the "consul.hashicorp.com/connect-service-protocol" annotation is no '
@@ -88,7 +81,7 @@ def decide(
 ) -> Decision:
     """The inject decision for a pod template's metadata in `namespace`.
 
-    Raises AnnotationError where the webhook would reject the pod.
+    Raises TemplateError where the webhook would reject the pod.
     """
     if not settings.enabled:
         return Decision(False, "connectInject.enabled is false")
@@ -103,7 +96,7 @@ def decide(
     annotations = meta.get("annotations") or {}
     for key, message in _DEPRECATED.items():
         if key in annotations:
-            raise AnnotationError(key, message)
+            raise TemplateError(key, message)
     if namespace in ("kube-system", "kube-public"):
         return Decision(False, f'namespace "{namespace}" is never injected')
     if namespace in settings.deny_namespaces:

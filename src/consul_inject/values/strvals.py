@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from consul_inject import yamlcodec
-from consul_inject.errors import InputError
+from consul_inject.problems import ConsulInjectError
 
 Values = dict[str, Any]
 MAX_INDEX = 65536  # Helm's strvals refuses larger list indexes too
@@ -27,21 +27,21 @@ def load_file(path: str) -> Values:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        raise InputError(f"{path}: cannot read values file: {err.strerror}") from None
+        raise ConsulInjectError(f"{path}: cannot read values file: {err.strerror}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: values file is not UTF-8 text") from None
+        raise ConsulInjectError(f"{path}: values file is not UTF-8 text") from None
     try:
         data = yamlcodec.load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise InputError(f"{where}: invalid YAML: {err.problem}") from None
+        raise ConsulInjectError(f"{where}: invalid YAML: {err.problem}") from None
     except yaml.YAMLError as err:
-        raise InputError(f"{path}: invalid YAML: {err}") from None
+        raise ConsulInjectError(f"{path}: invalid YAML: {err}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(f"{path}: values must be a mapping at the top level, not a "
+        raise ConsulInjectError(f"{path}: values must be a mapping at the top level, not a "
                          f"{type(data).__name__}")
     return data
 
@@ -133,20 +133,20 @@ def _key_parts(key: str, flag: str) -> list[str | int]:
     for raw in _split_unescaped(key, "."):
         name, _, rest = raw.partition("[")
         if not name and not parts:
-            raise InputError(f"{flag}: empty key in {key!r}")
+            raise ConsulInjectError(f"{flag}: empty key in {key!r}")
         if name:
             parts.append(_unescape(name))
         while rest:
             index, close, rest = rest.partition("]")
             if not close or not index.isdigit():
-                raise InputError(f"{flag}: bad list index in {key!r}; expected name[N]")
+                raise ConsulInjectError(f"{flag}: bad list index in {key!r}; expected name[N]")
             if int(index) > MAX_INDEX:
-                raise InputError(f"{flag}: index {index} in {key!r} is too large (Helm allows "
+                raise ConsulInjectError(f"{flag}: index {index} in {key!r} is too large (Helm allows "
                                  f"up to {MAX_INDEX})")
             parts.append(int(index))
             rest = rest.removeprefix("[")
     if len(parts) > MAX_KEY_PARTS:
-        raise InputError(f"{flag}: {key[:80]!r}... nests {len(parts)} levels; at most "
+        raise ConsulInjectError(f"{flag}: {key[:80]!r}... nests {len(parts)} levels; at most "
                          f"{MAX_KEY_PARTS} are accepted")
     return parts
 
@@ -161,7 +161,7 @@ def parse_set(expr: str, *, as_string: bool = False) -> Values:
         key, eq, raw = assignment.partition("=")
         # An escaped `=` in the key is rare; Helm splits on the first unescaped one as well.
         if not eq:
-            raise InputError(f"{flag} {expr!r}: {assignment!r} has no '='; expected KEY=VALUE")
+            raise ConsulInjectError(f"{flag} {expr!r}: {assignment!r} has no '='; expected KEY=VALUE")
         value: Any
         if raw.startswith("{") and raw.endswith("}"):
             inner = raw[1:-1]
@@ -181,7 +181,7 @@ def _assign(tree: Values, parts: list[str | int], value: Any, flag: str) -> None
         empty: Any = [] if isinstance(following, int) else {}
         if isinstance(part, int):
             if not isinstance(node, list):
-                raise InputError(f"{flag}: index [{part}] used on a non-list")
+                raise ConsulInjectError(f"{flag}: index [{part}] used on a non-list")
             while len(node) <= part:
                 node.append(None)
             if last:

@@ -6,22 +6,15 @@ says which value feeds it and which binary default applies when the chart passes
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from consul_inject import annotations as ann
-from consul_inject.errors import ValuesError
-from consul_inject.values import value_at
+from consul_inject import gocompat
+from consul_inject.problems import ConsulInjectError, Problem
+from consul_inject.values.strvals import value_at
 
-_DURATION_RE = re.compile(r"^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+\Z")
-_DURATION_PART_RE = re.compile(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9,
-            "m": 60 * 10**9, "h": 3600 * 10**9}
-# Names that reach the init shell script: letters, digits and - . _ only (no quotes, `$`, spaces).
-SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\Z")
 _PEM_RE = re.compile(
     r"^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?)+\Z"
 )
@@ -61,6 +54,7 @@ CONSUL_SIDECAR_RESOURCES = Resources("20m", "20m", "25Mi", "50Mi")
 
 @dataclass(frozen=True)
 class Settings:
+    consul_k8s_version: ClassVar[str] = "0.49"
     enabled: bool = True
     require_annotation: bool = True  # !connectInject.default
     allow_namespaces: tuple[str, ...] = ("*",)
@@ -106,42 +100,8 @@ class Settings:
         return bool(self.auth_method)
 
 
-def go_duration(text: str) -> int:
-    """time.ParseDuration in nanoseconds."""
-    if text in ("0", "+0", "-0"):
-        return 0
-    if not _DURATION_RE.match(text):
-        raise ValueError(f'time: invalid duration "{text}"')
-    sign = -1 if text.startswith("-") else 1
-    total = 0.0
-    for number, unit in _DURATION_PART_RE.findall(text.lstrip("+-")):
-        total += float(number) * _UNIT_NS[unit]
-    return sign * round(total)
-
-
-def format_go_duration(ns: int) -> str:
-    """time.Duration.String for the whole-millisecond values a timeout uses."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return sign + _trim(ns / size) + unit
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    seconds = _trim(rest / 10**9) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{seconds}"
-    if minutes:
-        return f"{sign}{minutes}m{seconds}"
-    return sign + seconds
-
-
-def _trim(number: float) -> str:
-    text = f"{number:.9f}".rstrip("0").rstrip(".")
-    return text or "0"
+def ValuesError(path: str, problem: str) -> ConsulInjectError:
+    return ConsulInjectError(Problem(problem, key=path, where="values"))
 
 
 class _Values:
@@ -159,8 +119,8 @@ class _Values:
             return default
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value in ann.GO_BOOLS:
-            return ann.GO_BOOLS[value]
+        if isinstance(value, str) and value in gocompat.BOOLS:
+            return gocompat.BOOLS[value]
         raise ValuesError(path, f"{value!r} is not a boolean; expected true or false")
 
     def dash_boolean(self, path: str, inherit: bool) -> bool:
@@ -203,8 +163,8 @@ class _Values:
             return None
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
             else value
-        if not isinstance(text, str) or not ann.is_quantity(text):
-            raise ValuesError(path, f"{value!r} is not a Kubernetes quantity ({ann.QUANTITY_FORM})")
+        if not isinstance(text, str) or not gocompat.is_quantity(text):
+            raise ValuesError(path, f"{value!r} is not a Kubernetes quantity ({gocompat.QUANTITY_FORM})")
         return text
 
     def resources(self, path: str, default: Resources) -> Resources:
@@ -271,7 +231,7 @@ def from_values(
 
     timeout_text = v.string("global.consulAPITimeout", "5s")
     try:
-        timeout_ns = go_duration(timeout_text)
+        timeout_ns = gocompat.parse_duration(timeout_text)
     except ValueError:
         raise ValuesError(
             "global.consulAPITimeout", f'"{timeout_text}" is not a duration such as "5s" or "1m"'
@@ -301,13 +261,8 @@ def from_values(
     env = environ or {}
     dns_host_var = fullname.upper().replace("-", "_") + "_DNS_SERVICE_HOST"
     ip = dns_ip or env.get(dns_host_var, "")
-    if ip:
-        try:
-            if "%" in ip:  # an IPv6 zone id: ipaddress accepts any text after it
-                raise ValueError(ip)
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise ValuesError("dns.clusterIP", f'"{ip}" is not an IP address') from None
+    if ip and not gocompat.is_ip(ip):
+        raise ValuesError("dns.clusterIP", f'"{ip}" is not an IP address')
 
     metrics_global = v.boolean("global.metrics.enabled", False)
     log_level = v.string("connectInject.logLevel") or v.string("global.logLevel", "info")
@@ -367,7 +322,7 @@ def from_values(
         init_resources=v.resources("connectInject.initContainer.resources", INIT_RESOURCES),
         consul_sidecar_resources=v.resources("global.consulSidecarContainer.resources",
                                              CONSUL_SIDECAR_RESOURCES),
-        consul_api_timeout=format_go_duration(timeout_ns),
+        consul_api_timeout=gocompat.format_duration(timeout_ns),
         log_level=log_level,
         log_json=v.boolean("global.logJSON", False),
         missing_service=_choice(v, "consulInject.missingService", ("error", "warn")),
@@ -395,13 +350,13 @@ def _check_script_safe(settings: Settings) -> None:
         ("connectInject.consulNamespaces.mirroringK8SPrefix", settings.mirroring_prefix),
     )
     for path, value in checks:
-        if value and not SAFE_NAME_RE.match(value) and not (
+        if value and not gocompat.SAFE_NAME_RE.match(value) and not (
             path.endswith("Prefix") and re.match(r"^[A-Za-z0-9._-]+\Z", value)
         ):
             raise ValuesError(
                 path, f"{value!r} is not a name; use letters, digits, '-', '.' and '_' only"
             )
-    if not re.match(r"^/[A-Za-z0-9._~/%-]*\Z", settings.prometheus_scrape_path):
+    if not gocompat.URL_PATH_RE.match(settings.prometheus_scrape_path):
         raise ValuesError(
             "connectInject.metrics.defaultPrometheusScrapePath",
             f"{settings.prometheus_scrape_path!r} is not a URL path such as /metrics",

@@ -12,9 +12,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from consul_inject import annotations as ann
-from consul_inject import containers as c
-from consul_inject.inject import PROBES, copy_tree
+from consul_inject import workloads
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49 import containers as c
+from consul_inject.webhooks.v0_49.mutate import PROBES
 
 ADDED_ANNOTATIONS = (
     ann.SERVICE_PORT, ann.ORIGINAL_POD, ann.INJECT_STATUS, ann.TPROXY_STATUS,
@@ -90,7 +91,7 @@ def _clean_container(container: dict[str, Any], original: Mapping[str, Any] | No
 
 def uninject(template: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an injected pod template (or Pod) without what injection added."""
-    out: dict[str, Any] = copy_tree(dict(template))
+    out: dict[str, Any] = workloads.copy_tree(dict(template))
     meta = out.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     original = _original(annotations)

@@ -6,23 +6,21 @@ container is built, so a bad value never reaches the init shell script.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from consul_inject import annotations as ann
-from consul_inject import upstreams as ups
-from consul_inject import workloads
-from consul_inject.errors import AnnotationError
-from consul_inject.settings import SAFE_NAME_RE, Resources, Settings
+from consul_inject import gocompat, workloads
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49 import upstreams as ups
+from consul_inject.webhooks.v0_49.settings import Resources, Settings
 
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _PATH_RE = re.compile(r"^[A-Za-z0-9._~/%@+=:,-]+\Z")
 _PATH_FORM = "expected a file path of letters, digits and . _ ~ / % @ + = : , - only"
-_URL_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/%-]*\Z")
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class PodConfig:
     exclude_outbound: tuple[str, ...]
     exclude_cidrs: tuple[str, ...]
     exclude_uids: tuple[str, ...]
-    upstreams: tuple[ups.Upstream, ...]
+    upstreams: tuple[Upstream, ...]
     mount_volume_containers: tuple[str, ...]
     user_volumes: tuple[dict[str, Any], ...]
     user_volume_mounts: tuple[dict[str, Any], ...]
@@ -67,7 +65,7 @@ def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
         return ""
     if settings.mirroring and not workloads.valid_namespace(k8s_namespace):
         # The pipeline refuses such namespaces first; this keeps the script safe on its own.
-        raise AnnotationError("metadata.namespace", f'"{k8s_namespace}" is not a Kubernetes '
+        raise TemplateError("metadata.namespace", f'"{k8s_namespace}" is not a Kubernetes '
                               "namespace name", "lower-case letters, digits and '-'")
     if settings.mirroring:
         return settings.mirroring_prefix + k8s_namespace
@@ -79,10 +77,10 @@ def _label_bool(labels: Mapping[str, str], key: str, default: bool, namespace: s
     if value is None:
         return default
     try:
-        return ann.parse_go_bool(str(value))
+        return gocompat.parse_bool(str(value))
     except ValueError:
-        raise AnnotationError(
-            key, f'label on Namespace "{namespace}" is "{value}", not a boolean', ann.BOOL_FORM
+        raise TemplateError(
+            key, f'label on Namespace "{namespace}" is "{value}", not a boolean', gocompat.BOOL_FORM
         ) from None
 
 
@@ -91,11 +89,11 @@ def _unprivileged_port(annotations: Mapping[str, Any], key: str, default: str, l
     if value is None or value == "":
         return default
     if not value.isascii() or not value.isdigit():
-        raise AnnotationError(key, f'"{value}" is not a valid integer',
+        raise TemplateError(key, f'"{value}" is not a valid integer',
                               f"expected a port number {low}-65535")
     number = int(value)
     if not low <= number <= 65535:
-        raise AnnotationError(key, f"{number} is outside {low}-65535",
+        raise TemplateError(key, f"{number} is outside {low}-65535",
                               f"expected a port number {low}-65535")
     return value
 
@@ -108,21 +106,17 @@ def _list(annotations: Mapping[str, Any], key: str, check: re.Pattern[str] | Non
     items = ann.split_list(value)
     for item in items:
         if check is not None and not check.match(item):
-            raise AnnotationError(key, f'item "{item}" is not valid', form)
+            raise TemplateError(key, f'item "{item}" is not valid', form)
     return tuple(items)
 
 
 def _cidrs(annotations: Mapping[str, Any]) -> tuple[str, ...]:
     items = _list(annotations, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, None, "")
     for item in items:
-        try:
-            if "%" in item:  # an IPv6 zone id: ipaddress accepts any text after it
-                raise ValueError(item)
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise AnnotationError(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, f'item "{item}" is not an IP '
+        if not gocompat.is_ip_or_cidr(item):
+            raise TemplateError(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, f'item "{item}" is not an IP '
                                   "address or CIDR", "expected a comma list such as "
-                                  '"10.0.0.0/8,192.168.1.1"') from None
+                                  '"10.0.0.0/8,192.168.1.1"')
     return items
 
 
@@ -134,11 +128,11 @@ def _json_list(annotations: Mapping[str, Any], key: str, what: str) -> tuple[dic
     try:
         data = json.loads(value)
     except ValueError as err:
-        raise AnnotationError(key, f"invalid JSON: {err}", form) from None
+        raise TemplateError(key, f"invalid JSON: {err}", form) from None
     if not isinstance(data, list) or not all(
         isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"] for x in data
     ):
-        raise AnnotationError(key, "is not a list of objects with a name", form)
+        raise TemplateError(key, "is not a list of objects with a name", form)
     return tuple(data)
 
 
@@ -148,8 +142,8 @@ def _resources(annotations: Mapping[str, Any], keys: tuple[str, str, str, str],
     for key, fallback in zip(keys, (default.cpu_request, default.cpu_limit,
                                     default.memory_request, default.memory_limit), strict=True):
         value = ann.get(annotations, key)
-        if value is not None and not ann.is_quantity(value):
-            raise AnnotationError(key, f'"{value}" is not a quantity', ann.QUANTITY_FORM)
+        if value is not None and not gocompat.is_quantity(value):
+            raise TemplateError(key, f'"{value}" is not a quantity', gocompat.QUANTITY_FORM)
         picked.append(value if value is not None else fallback)
     return Resources(*picked).as_k8s()
 
@@ -165,20 +159,20 @@ def resolve(
     service_raw = ann.get(a, ann.SERVICE) or ""
     services = tuple(ann.split_list(service_raw))
     for svc in services:
-        if not SAFE_NAME_RE.match(svc):
-            raise AnnotationError(ann.SERVICE, f'service name "{svc}" is not valid',
+        if not gocompat.SAFE_NAME_RE.match(svc):
+            raise TemplateError(ann.SERVICE, f'service name "{svc}" is not valid',
                                   "expected letters, digits, '-', '.' and '_' (no spaces), and "
                                   'a comma list such as "web,web-admin" for several ports')
     if len(services) > 1:
         for svc in services:
-            if not _DNS_LABEL_RE.match(svc) or len(svc) > 36:
-                raise AnnotationError(ann.SERVICE, f'service "{svc}" of a multi-port pod names '
+            if not gocompat.is_dns_label(svc, 36):
+                raise TemplateError(ann.SERVICE, f'service "{svc}" of a multi-port pod names '
                                       "containers, so it must be a DNS label of at most 36 "
                                       "characters", "lower-case letters, digits and '-'")
 
-    sa = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-    if settings.acls and not SAFE_NAME_RE.match(str(sa)):
-        raise AnnotationError("spec.serviceAccountName", f'"{sa}" is not a valid name')
+    sa = workloads.service_account(spec)
+    if settings.acls and not gocompat.SAFE_NAME_RE.match(str(sa)):
+        raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')
 
     tproxy = ann.get_bool(a, ann.TPROXY, _label_bool(namespace_labels, ann.TPROXY,
                                                        settings.tproxy, namespace))
@@ -189,7 +183,7 @@ def resolve(
         source = (ann.CONSUL_DNS if ann.CONSUL_DNS in a
                   else f'label {ann.CONSUL_DNS} on Namespace "{namespace}"'
                   if ann.CONSUL_DNS in namespace_labels else "values dns.enableRedirection")
-        raise AnnotationError(
+        raise TemplateError(
             source, "turns Consul DNS redirection on, but the Consul DNS Service IP is not "
             "known", f"pass --consul-dns-ip, or set {settings.resource_prefix.upper().replace('-', '_')}"
             "_DNS_SERVICE_HOST as the injector's environment would")
@@ -200,8 +194,8 @@ def resolve(
     scrape_port = _unprivileged_port(a, ann.PROMETHEUS_SCRAPE_PORT,
                                      settings.prometheus_scrape_port, 1024)
     scrape_path = ann.get(a, ann.PROMETHEUS_SCRAPE_PATH) or settings.prometheus_scrape_path
-    if not _URL_PATH_RE.match(scrape_path):
-        raise AnnotationError(ann.PROMETHEUS_SCRAPE_PATH, f'"{scrape_path}" is not a URL path',
+    if not gocompat.URL_PATH_RE.match(scrape_path):
+        raise TemplateError(ann.PROMETHEUS_SCRAPE_PATH, f'"{scrape_path}" is not a URL path',
                               'expected a path such as "/metrics"')
     service_metrics_port = _service_metrics_port(a, spec)
     merged_metrics = metrics and merging and service_metrics_port > 0
@@ -220,7 +214,7 @@ def resolve(
     health = ann.get(a, ann.USE_PROXY_HEALTH_CHECK)
     if health is not None and len(services) > 100 and ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK,
                                                                    False):
-        raise AnnotationError(ann.USE_PROXY_HEALTH_CHECK, f"{len(services)} services would need "
+        raise TemplateError(ann.USE_PROXY_HEALTH_CHECK, f"{len(services)} services would need "
                               "port names from proxy-health-100 on, longer than the 15 characters "
                               "Kubernetes allows", "at most 100 services with the proxy health check")
     return PodConfig(
@@ -272,7 +266,7 @@ def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
                   'expected a comma list of port numbers such as "8080,9090" (no spaces)')
     for item in items:
         if not 1 <= int(item) <= 65535:
-            raise AnnotationError(key, f'item "{item}" is outside 1-65535')
+            raise TemplateError(key, f'item "{item}" is outside 1-65535')
     return items
 
 
@@ -280,11 +274,11 @@ def _service_metrics_port(a: Mapping[str, Any], spec: Mapping[str, Any]) -> int:
     raw = ann.get(a, ann.SERVICE_METRICS_PORT)
     if raw:
         if not raw.isascii() or not raw.isdigit():
-            raise AnnotationError(ann.SERVICE_METRICS_PORT, f'"{raw}" is not a valid integer',
+            raise TemplateError(ann.SERVICE_METRICS_PORT, f'"{raw}" is not a valid integer',
                                   "expected a port number 1-65535")
         port = int(raw)
         if not 1 <= port <= 65535:
-            raise AnnotationError(ann.SERVICE_METRICS_PORT, f"{port} is outside 1-65535")
+            raise TemplateError(ann.SERVICE_METRICS_PORT, f"{port} is outside 1-65535")
         return port
     raw = ann.get(a, ann.SERVICE_PORT)
     if not raw:
@@ -292,7 +286,7 @@ def _service_metrics_port(a: Mapping[str, Any], spec: Mapping[str, Any]) -> int:
     try:
         return ann.port_value(spec, raw)
     except ValueError:
-        raise AnnotationError(
+        raise TemplateError(
             ann.SERVICE_PORT, f'"{raw}" is not a port of the pod',
             "expected a containerPort number or the name of a container port") from None
 
@@ -302,10 +296,10 @@ def _concurrency(a: Mapping[str, Any], settings: Settings) -> str:
     if raw is None or raw == "":
         return str(settings.envoy_concurrency)
     if not re.match(r"^[+-]?[0-9]+\Z", raw):
-        raise AnnotationError(ann.ENVOY_CONCURRENCY, f'"{raw}" is not a whole number',
+        raise TemplateError(ann.ENVOY_CONCURRENCY, f'"{raw}" is not a whole number',
                               "expected 0 or more Envoy worker threads, e.g. \"2\"")
     if int(raw) < 0:
-        raise AnnotationError(ann.ENVOY_CONCURRENCY, f"invalid envoy concurrency, must be >= 0: "
+        raise TemplateError(ann.ENVOY_CONCURRENCY, f"invalid envoy concurrency, must be >= 0: "
                               f"{raw}")
     return raw
 
@@ -315,11 +309,11 @@ def _check_prometheus_tls(a: Mapping[str, Any]) -> None:
                 ann.PROMETHEUS_KEY_FILE):
         value = ann.get(a, key)
         if value and not _PATH_RE.match(value):
-            raise AnnotationError(key, f'"{value}" is not a plain file path', _PATH_FORM)
+            raise TemplateError(key, f'"{value}" is not a plain file path', _PATH_FORM)
     if not (ann.get(a, ann.PROMETHEUS_CA_FILE) or ann.get(a, ann.PROMETHEUS_CA_PATH)):
-        raise AnnotationError(ann.PROMETHEUS_CA_FILE, 'must set one of "consul.hashicorp.com/'
+        raise TemplateError(ann.PROMETHEUS_CA_FILE, 'must set one of "consul.hashicorp.com/'
                               'prometheus-ca-file" or "consul.hashicorp.com/prometheus-ca-path" '
                               "when providing prometheus TLS config")
     for key in (ann.PROMETHEUS_CERT_FILE, ann.PROMETHEUS_KEY_FILE):
         if not ann.get(a, key):
-            raise AnnotationError(key, f'must set "{key}" when providing prometheus TLS config')
+            raise TemplateError(key, f'must set "{key}" when providing prometheus TLS config')

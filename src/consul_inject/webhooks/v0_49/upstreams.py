@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from consul_inject import annotations as ann
-from consul_inject.errors import AnnotationError, AnnotationErrors
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.v0_49 import annotations as ann
 
 FORMS = (
     "expected NAME[.NAMESPACE[.PARTITION]]:PORT[:DATACENTER], prepared_query:NAME:PORT or "
@@ -22,21 +22,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?\Z")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?\Z")  # namespace, partition
 
 
-@dataclass(frozen=True)
-class Upstream:
-    raw: str
-    kind: str  # "service" or "prepared_query"
-    name: str
-    namespace: str
-    partition: str
-    peer: str
-    datacenter: str
-    port: int
-    env_name: str = ""  # `<NAME>` of the env vars: the raw head upper-cased, "-" -> "_"
-
-
-def _fail(item: str, problem: str, accepted: str = FORMS) -> AnnotationError:
-    return AnnotationError(ann.UPSTREAMS, f'item "{item}" {problem}', accepted)
+def _fail(item: str, problem: str, accepted: str = FORMS) -> TemplateError:
+    return TemplateError(ann.UPSTREAMS, f'item "{item}" {problem}', accepted)
 
 
 def _port(spec: Mapping[str, Any], item: str, text: str) -> int:
@@ -86,16 +73,16 @@ def _labeled(item: str, head: str, namespaces_or_partitions: bool) -> tuple[str,
 def parse(
     value: str, spec: Mapping[str, Any], *, namespaces: bool, partitions: bool
 ) -> list[Upstream]:
-    """Every item, or an AnnotationErrors naming each malformed one."""
+    """Every item, or an TemplateError.of naming each malformed one."""
     out: list[Upstream] = []
-    errors: list[AnnotationError] = []
+    errors: list[TemplateError] = []
     for item in value.split(","):
         try:
             out.append(_parse_item(item, spec, namespaces=namespaces, partitions=partitions))
-        except AnnotationError as err:
+        except TemplateError as err:
             errors.append(err)
     if errors:
-        raise errors[0] if len(errors) == 1 else AnnotationErrors(errors)
+        raise errors[0] if len(errors) == 1 else TemplateError.of(errors)
     return out
 
 

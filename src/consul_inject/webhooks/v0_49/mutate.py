@@ -5,52 +5,27 @@ Pure: takes the template as parsed, returns a new one plus warnings; never touch
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from consul_inject import annotations as ann
-from consul_inject import containers as c
-from consul_inject import podconfig
-from consul_inject import upstreams as ups
-from consul_inject.errors import AnnotationError
-from consul_inject.settings import Settings
+from consul_inject import gocompat, workloads
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Injection
+from consul_inject.webhooks.v0_49 import annotations as ann
+from consul_inject.webhooks.v0_49 import containers as c
+from consul_inject.webhooks.v0_49 import podconfig
+from consul_inject.webhooks.v0_49 import upstreams as ups
+from consul_inject.webhooks.v0_49.settings import Settings
 
 PROBES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
 
 
-@dataclass
-class Injection:
-    template: dict[str, Any]
-    services: tuple[str, ...]
-    upstreams: tuple[ups.Upstream, ...]
-    warnings: list[str] = field(default_factory=list)
-
-
-def copy_tree(data: Any) -> Any:
-    """Deep copy of parsed YAML (dicts, lists and immutable scalars), several times faster than
-    copy.deepcopy, which also tracks shared and recursive objects that parsed YAML cannot hold."""
-    if isinstance(data, dict):
-        return {k: copy_tree(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [copy_tree(v) for v in data]
-    return data
-
-
-def go_json(data: Any) -> str:
-    """Compact JSON the way Go's encoding/json writes it (HTML characters escaped)."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
 def _original_pod(template: Mapping[str, Any]) -> str:
     meta = dict(template.get("metadata") or {})
-    if ann.HELM4_FILENAME in (meta.get("annotations") or {}):
+    if workloads.HELM4_FILENAME in (meta.get("annotations") or {}):
         meta["annotations"] = {k: v for k, v in meta["annotations"].items()
-                               if k != ann.HELM4_FILENAME}
-    return go_json({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
+                               if k != workloads.HELM4_FILENAME}
+    return gocompat.json_compact({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
 
 
 def _default_service_port(spec: Mapping[str, Any]) -> str | None:
@@ -65,13 +40,13 @@ def _check_envoy_uid(settings: Settings, pod: podconfig.PodConfig, spec: Mapping
     if not c.envoy_security_context(settings, pod):
         return
     if (spec.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
-        raise AnnotationError("pod securityContext", f"runAsUser is {c.ENVOY_UID}, the uid Envoy "
+        raise TemplateError("pod securityContext", f"runAsUser is {c.ENVOY_UID}, the uid Envoy "
                               "runs as; the pod cannot share it", "run the pod as another user")
     for container in spec.get("containers") or []:
         if container.get("image") == settings.image_envoy:
             continue
         if (container.get("securityContext") or {}).get("runAsUser") == c.ENVOY_UID:
-            raise AnnotationError(
+            raise TemplateError(
                 f'container "{container.get("name")}"',
                 f"securityContext.runAsUser is {c.ENVOY_UID}, the uid Envoy runs as, which is not "
                 "allowed", "run the container as another user")
@@ -85,7 +60,7 @@ def _check_multiport(pod: podconfig.PodConfig) -> None:
     for what, on in (("transparent proxy", pod.tproxy), ("metrics", pod.metrics),
                      ("metrics merging", pod.metrics_merging)):
         if on:
-            raise AnnotationError(ann.SERVICE, f"multi port services are not compatible with "
+            raise TemplateError(ann.SERVICE, f"multi port services are not compatible with "
                                   f"{what}", fix[what])
 
 
@@ -118,7 +93,7 @@ def _redirect_config(settings: Settings, pod: podconfig.PodConfig, probe_ports: 
     if pod.health_check:
         inbound.append("21000")
     inbound += [str(p) for p in probe_ports] + list(pod.exclude_inbound)
-    return go_json({
+    return gocompat.json_compact({
         "ConsulDNSIP": pod.consul_dns_ip,
         "ProxyUserID": str(c.ENVOY_UID),
         "ProxyInboundPort": 20000,
@@ -143,7 +118,7 @@ def inject(
     `token_secret` names the token Secret of a ServiceAccount, for multi-port pods with ACLs.
     """
     original = _original_pod(template)
-    out = copy_tree(dict(template))
+    out = workloads.copy_tree(dict(template))
     meta: dict[str, Any] = out.setdefault("metadata", {}) or {}
     out["metadata"] = meta
     spec: dict[str, Any] = out.setdefault("spec", {}) or {}
@@ -163,7 +138,7 @@ def inject(
     _check_envoy_uid(settings, pod, spec)
     token_mount = _token_mount(spec)
     if settings.acls and token_mount is None and spec.get("automountServiceAccountToken") is False:
-        raise AnnotationError(
+        raise TemplateError(
             "spec.automountServiceAccountToken",
             "is false, so the init container has no ServiceAccount token for the ACL login",
             "remove automountServiceAccountToken: false, or mount the token at "
@@ -179,13 +154,13 @@ def inject(
     for container in spec.get("containers") or []:
         if container.get("name") in pod.mount_volume_containers:
             container.setdefault("volumeMounts", []).append(c.data_mount())
-    volumes.extend(copy_tree(list(pod.user_volumes)))
+    volumes.extend(workloads.copy_tree(list(pod.user_volumes)))
 
     env = ups.env_vars(list(pod.upstreams), spec)
     if env:
         for key in ("initContainers", "containers"):
             for container in spec.get(key) or []:
-                container["env"] = [*(container.get("env") or []), *copy_tree(env)]
+                container["env"] = [*(container.get("env") or []), *workloads.copy_tree(env)]
 
     init_containers = spec.get("initContainers") or []
     spec["initContainers"] = init_containers

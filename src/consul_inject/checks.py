@@ -1,0 +1,73 @@
+"""Release-level rules over the outcomes of a run: what only a view of the whole release shows.
+
+The webhook version says what each injected pod will register (`Webhook.bind`); the rules here
+apply the release's policy to it (objects kept elsewhere, accounts to create) and sum up what
+concerns the whole release. Plain functions: they read outcomes and return findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from consul_inject import workloads
+from consul_inject.release import ReleaseIndex
+from consul_inject.transforms import Outcome
+from consul_inject.webhooks.base import Binding, Webhook
+from consul_inject.workloads import Ref
+
+
+@dataclass
+class Findings:
+    """One injected workload's release-level result."""
+
+    binding: Binding
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # in the order the report lists them
+    created: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_injected(outcome: Outcome, webhook: Webhook[Any], settings: Any,
+                   index: ReleaseIndex) -> Findings:
+    """Bind an injected workload to the release and apply the missing-object policy. Raises
+    TemplateError for what no policy can excuse (two Services selecting one pod, ...)."""
+    assert outcome.injection is not None
+    assert outcome.injected_from is not None
+    ref = outcome.workload.ref
+    binding = webhook.bind(settings, outcome.injected_from, outcome.injection,
+                           namespace=ref.namespace, index=index, workload=ref.name)
+    found = Findings(binding)
+    for problem in binding.missing:
+        if settings.missing_service == "warn":
+            found.warnings.append(problem)
+        else:
+            found.errors.append(f"{problem} (if it is deployed apart from this release, pass "
+                                "--missing-service=warn)")
+    found.created = binding.to_create
+    return found
+
+
+def record_created(created: list[dict[str, Any]], index: ReleaseIndex, namespace: str) -> list[Ref]:
+    """Add the accounts and Secrets created for a pod to the index, so the next pod of the same
+    service finds them; returns how the report names them."""
+    refs = []
+    for document in created:
+        index.add(document, namespace)
+        refs.append(workloads.ref_of(document, namespace))
+    return refs
+
+
+def runs_privileged(outcome: Outcome) -> bool:
+    """Does the injected pod run an init container privileged (transparent proxy without CNI)?"""
+    spec = (outcome.template or {}).get("spec") or {}
+    return any((c.get("securityContext") or {}).get("privileged")
+               for c in spec.get("initContainers") or [] if isinstance(c, dict))
+
+
+def privileged_note(refs: list[str]) -> str | None:
+    if not refs:
+        return None
+    shown = ", ".join(refs[:3]) + (" and others" if len(refs) > 3 else "")
+    return (f"{len(refs)} injected pod(s) ({shown}) run consul-connect-inject-init privileged, as "
+            "root with NET_ADMIN, to set up transparent proxy; connectInject.cni.enabled=true (the "
+            "consul-cni plugin) sets up the redirect on the node instead")

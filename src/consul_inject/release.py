@@ -1,0 +1,104 @@
+"""The index of a whole release: the Services, ServiceAccounts, token Secrets and Namespaces of
+every input of a run, which the per-pod checks look up. Built once, before any pod is injected;
+never mutated by injection (created accounts are added explicitly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from consul_inject import gocompat, workloads
+
+# The endpoints controller of every consul-k8s version skips Services with this label.
+IGNORE_LABEL = "consul.hashicorp.com/service-ignore"
+TOKEN_TYPE = "kubernetes.io/service-account-token"
+SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+@dataclass(frozen=True)
+class KubeService:
+    name: str
+    namespace: str
+    selector: Mapping[str, str]
+    ports: tuple[tuple[Any, Any], ...]  # (port, targetPort or port): a release can hold 25,000
+    ignored: bool
+
+    def selects(self, labels: Mapping[str, Any]) -> bool:
+        return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
+
+
+@dataclass
+class ReleaseIndex:
+    services: list[KubeService] = field(default_factory=list)
+    # (namespace, label key, label value) of one selector item -> services, so that matching a
+    # pod costs a lookup per label, not a scan of every Service in a 10,000-document release.
+    by_selector: dict[tuple[str, str, str], list[KubeService]] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
+    accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
+    token_secrets: set[tuple[str, str]] = field(default_factory=set)  # (ns, name) of token Secrets
+    no_automount: set[tuple[str, str]] = field(default_factory=set)  # ServiceAccounts opting out
+    # Namespace name -> its labels, which the webhook would read from the API server.
+    namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
+        kind, meta = res.get("kind"), res.get("metadata")
+        if workloads.api_group(res.get("apiVersion")) != "" or not isinstance(meta, dict):
+            return
+        name, ns = meta.get("name"), meta.get("namespace") or default_namespace
+        if not isinstance(name, str) or not isinstance(ns, str):
+            return
+        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        spec: dict[str, Any] = res["spec"] if isinstance(res.get("spec"), dict) else {}
+        if kind == "Service":
+            selector: dict[str, Any] = spec["selector"] if isinstance(spec.get("selector"), dict) \
+                else {}
+            ports = tuple((p.get("port"), p.get("targetPort", p.get("port")))
+                          for p in spec.get("ports") or [] if isinstance(p, dict))
+            ignored = gocompat.BOOLS.get(str(labels.get(IGNORE_LABEL, "")), False)  # isLabeledIgnore
+            service = KubeService(name, ns, {str(k): str(v) for k, v in selector.items()}, ports,
+                                  ignored)
+            self.services.append(service)
+            self.by_name.setdefault((ns, name), service)
+            if service.selector:
+                key, value = next(iter(service.selector.items()))
+                self.by_selector.setdefault((ns, key, value), []).append(service)
+        elif kind == "ServiceAccount":
+            secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
+            self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
+            if res.get("automountServiceAccountToken") is False:
+                self.no_automount.add((ns, name))
+        elif kind == "Secret" and res.get("type") == TOKEN_TYPE:
+            self.token_secrets.add((ns, name))
+        elif kind == "Namespace":
+            self.namespace_labels[name] = {str(k): str(v) for k, v in labels.items()}
+
+    def labels_of(self, namespace: str) -> Mapping[str, str]:
+        return self.namespace_labels.get(namespace, {})
+
+    def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
+        """Services of `namespace` whose selector matches `labels`, in stream order."""
+        found: dict[int, KubeService] = {}
+        for key, value in labels.items():
+            for service in self.by_selector.get((namespace, str(key), str(value)), ()):
+                if service.selects(labels):
+                    found[id(service)] = service
+        if len(found) > 1:
+            return sorted(found.values(), key=self.services.index)
+        return list(found.values())
+
+    def secret_for(self, namespace: str, account: str) -> str:
+        """The token Secret the webhook would mount for a multi-port service's account."""
+        secrets = self.accounts.get((namespace, account)) or []
+        return secrets[0] if secrets else account
+
+
+def account_documents(name: str, namespace: str) -> list[dict[str, Any]]:
+    """The ServiceAccount and token Secret a multi-port service needs (Kubernetes 1.24+)."""
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
+        {"apiVersion": "v1", "kind": "Secret",
+         "metadata": {**meta, "annotations": {SA_NAME_ANNOTATION: name}}, "type": TOKEN_TYPE},
+    ]

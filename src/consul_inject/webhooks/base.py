@@ -1,0 +1,116 @@
+"""What the pipeline needs of one consul-k8s webhook version, and the shapes they exchange.
+
+A webhook version (a package beside this module) decides whether a pod template is injected,
+mutates it, removes an injection again, and tells the release checks what a pod will register.
+Everything here is pure data and interfaces: no version's rules live in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from consul_inject.release import ReleaseIndex
+
+
+@dataclass(frozen=True)
+class Decision:
+    inject: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One item of the upstreams annotation, resolved."""
+
+    raw: str
+    kind: str  # "service" or "prepared_query"
+    name: str
+    namespace: str
+    partition: str
+    peer: str
+    datacenter: str
+    port: int
+    env_name: str = ""  # `<NAME>` of the env vars: the raw head upper-cased, "-" -> "_"
+
+
+@dataclass
+class Injection:
+    """An injected pod template, with what the release checks need to know about it."""
+
+    template: dict[str, Any]
+    services: tuple[str, ...]  # the Consul services of a multi-port pod; the one name, or ()
+    upstreams: tuple[Upstream, ...]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Binding:
+    """What the endpoints controller will register for a pod, and what the release lacks."""
+
+    consul_services: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # problems a missing-object policy governs
+    to_create: list[dict[str, Any]] = field(default_factory=list)  # ServiceAccounts, Secrets
+
+
+class Settings(Protocol):
+    """The fields of a version's settings that the version-independent code reads."""
+
+    @property
+    def consul_k8s_version(self) -> str: ...  # which webhook version the settings are for
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def missing_service(self) -> str: ...  # "error" or "warn"
+    @property
+    def create_service_account_secrets(self) -> bool: ...
+
+
+S = TypeVar("S", bound=Settings)
+
+
+@dataclass(frozen=True)
+class SettingsContext:
+    """What the settings mapper needs beside the values: the command line's facts."""
+
+    release: str = "consul"
+    ca_cert: str | None = None  # PEM text of --consul-ca-file
+    dns_ip: str | None = None  # --consul-dns-ip
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+class Webhook(Protocol[S]):
+    """One consul-k8s webhook version. Every method is pure and raises TemplateError for a pod
+    template the webhook would refuse."""
+
+    version: str  # as users select it: "0.49"
+    release: str  # the consul-k8s release it follows: "0.49.8"
+
+    def settings(self, values: Mapping[str, Any], context: SettingsContext) -> S:
+        """Map merged, checked chart values to this version's settings."""
+        ...
+
+    def decide(self, settings: S, meta: Mapping[str, Any], namespace: str,
+               namespace_labels: Mapping[str, str]) -> Decision: ...
+
+    def inject(self, settings: S, template: Mapping[str, Any], namespace: str, *,
+               namespace_labels: Mapping[str, str],
+               token_secret: Callable[[str], str]) -> Injection: ...
+
+    def is_injected(self, template: Mapping[str, Any]) -> bool: ...
+
+    def uninject(self, template: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def bind(self, settings: S, template: Mapping[str, Any], injection: Injection, *,
+             namespace: str, index: ReleaseIndex, workload: str) -> Binding:
+        """The release-level facts of one injected pod: its Consul services, and what the
+        release lacks for them (Services, accounts), checked against the index."""
+        ...
+
+    def advice(self, resource: Mapping[str, Any], path: tuple[str, ...],
+               before: Mapping[str, Any], after: Mapping[str, Any] | None) -> list[str]:
+        """Warnings about a workload: after injection (`after` set) or when skipped."""
+        ...

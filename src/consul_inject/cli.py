@@ -7,13 +7,14 @@ Exit codes: 0 done, 1 bad input or values (message on stderr, nothing on stdout)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from consul_inject import CONSUL_K8S_VERSION, __version__, pipeline, sources, values, webhooks
+from consul_inject import __version__, pipeline, sources, values, webhooks
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.transforms import Mode
@@ -22,9 +23,9 @@ from consul_inject.webhooks.base import SettingsContext
 PROG = "consul-inject"
 SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart")
 
-DESCRIPTION = f"""\
+DESCRIPTION = """\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
-v{CONSUL_K8S_VERSION} connect-inject webhook would add them to the pods.
+v{release} connect-inject webhook would add them to the pods.
 
 Without a subcommand it is a Helm post-renderer: manifests on stdin, manifests on stdout.
   Helm 3: helm install web ./chart --post-renderer consul-inject \\
@@ -94,11 +95,12 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    release = webhooks.get().release
     parser = _Parser(
-        prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+        prog=PROG, description=DESCRIPTION.format(release=release), epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
-                        version=f"{PROG} {__version__} (consul-k8s {CONSUL_K8S_VERSION})")
+                        version=f"{PROG} {__version__} (consul-k8s {release})")
     _add_render_options(parser)
     return parser
 
@@ -182,32 +184,37 @@ def _tell_user(text: str) -> None:
             pass
 
 
-SETTINGS_LABEL = b"consul-inject.io/settings"  # the chart's settings ConfigMap (chart.py)
+class _Configure:
+    """Settings for each input: the values of the chart's settings ConfigMap found in it, if
+    any, under -f and --set (which win). Values files are read and checked once per run."""
 
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.sets = list(args.set)
+        if args.missing_service:
+            self.sets.append(f"consulInject.missingService={args.missing_service}")
+        if args.create_service_account_secrets:
+            self.sets.append("consulInject.createServiceAccountSecrets=true")
+        self.made: dict[str, Any] = {}  # settings by the ConfigMap values they came from
 
-def _settings(args: argparse.Namespace, data: bytes, source: str) -> Any:
-    """Settings from the chart's settings ConfigMap in the stream, if any, under -f and --set
-    (which win), checked once."""
-    sets = list(args.set)
-    if args.missing_service:
-        sets.append(f"consulInject.missingService={args.missing_service}")
-    if args.create_service_account_secrets:
-        sets.append("consulInject.createServiceAccountSecrets=true")
-    base = None
-    if SETTINGS_LABEL in data:
-        from consul_inject import chart
+    def __call__(self, found: Mapping[str, Any] | None) -> Any:
+        key = json.dumps(found, sort_keys=True, default=str)
+        if key not in self.made:
+            args = self.args
+            merged = values.load(args.values, self.sets, args.set_string, base=found)
+            self.made[key] = webhooks.get().settings(merged, self._context())
+        return self.made[key]
 
-        base = chart.settings_values_from_bytes(data, source)
-    merged = values.load(args.values, sets, args.set_string, base=base)
-    ca_text = None
-    if args.consul_ca_file:
-        try:
-            ca_text = Path(args.consul_ca_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConsulInjectError(f"{args.consul_ca_file}: cannot read CA file: {err}") from None
-    context = SettingsContext(release=args.release, ca_cert=ca_text, dns_ip=args.consul_dns_ip,
-                              environ=os.environ)
-    return webhooks.get().settings(merged, context)
+    def _context(self) -> SettingsContext:
+        ca_text = None
+        if self.args.consul_ca_file:
+            try:
+                ca_text = Path(self.args.consul_ca_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise ConsulInjectError(f"{self.args.consul_ca_file}: cannot read CA file: "
+                                        f"{err}") from None
+        return SettingsContext(release=self.args.release, ca_cert=ca_text,
+                               dns_ip=self.args.consul_dns_ip, environ=os.environ)
 
 
 def _one_line(text: str) -> str:
@@ -237,7 +244,7 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
 
 def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) -> int:
     """Run every input through the pipeline into spools; write only if all of them are good."""
-    settings: dict[bytes | None, Any] = {}
+    configure = _Configure(args)
     in_place = bool(getattr(args, "in_place", False))
     if in_place and any(src.path is None for src in inputs):
         raise ConsulInjectError("--in-place needs files or folders, not stdin")
@@ -250,15 +257,12 @@ def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode)
                 spools.append(sources.Spool(Path(target) if target else None))
             spool = spools[-1]
             spool.start_stream()
-            key = src.data if SETTINGS_LABEL in src.data else None
-            if key not in settings:
-                settings[key] = _settings(args, src.data, src.name)
             options = pipeline.Options(namespace=args.namespace or "default", source=src.name,
                                        transform=mode, name_source=len(inputs) > 1)
             # --in-place compares the result with the file; otherwise the bytes are handed over
             # (inline, no local name) so that the pipeline holds the only reference.
-            results.append(pipeline.run(src.data if in_place else src.take(), settings[key],
-                                        options, spool.write))
+            results.append(pipeline.run_release(src.data if in_place else src.take(), configure,
+                                                options, spool.write))
         errors = [e.text() for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]

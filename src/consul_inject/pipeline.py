@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import Node
 
-from consul_inject import checks, emitter, patch, podshape, stream, transforms, webhooks, workloads, yamlcodec
+from consul_inject import (
+    checks,
+    emitter,
+    patch,
+    podshape,
+    release,
+    stream,
+    transforms,
+    webhooks,
+    workloads,
+    yamlcodec,
+)
 from consul_inject.problems import ConsulInjectError, Problem, TemplateError
 from consul_inject.release import ReleaseIndex
 from consul_inject.report import Entry, Report
@@ -120,16 +131,20 @@ def _parse(segment: stream.Segment, options: Options) -> _Doc:
 class _Run:
     """One stream through one transform: the release index, then each document in turn."""
 
-    def __init__(self, webhook: webhooks.base.Webhook[Any], settings: Any,
-                 options: Options) -> None:
-        self.webhook = webhook
-        self.settings = settings
+    def __init__(self, options: Options) -> None:
         self.options = options
-        self.transform: Transform = transforms.build(options.transform, webhook, settings)
         self.report = Report()
         self.index = ReleaseIndex()
+        self.settings_maps: list[dict[str, Any]] = []  # the chart's settings ConfigMaps
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
         self.privileged: list[str] = []  # injected pods whose init container runs privileged
+
+    def configure(self, settings: Any) -> None:
+        """Settings are known once the release is indexed (they may come from it)."""
+        self.settings = settings
+        self.webhook = webhooks.get(settings.consul_k8s_version)
+        self.transform: Transform = transforms.build(self.options.transform, self.webhook,
+                                                     settings)
 
     def error(self, text: str) -> None:
         self.report.errors.append(Problem(text))
@@ -247,11 +262,13 @@ def _rewrite(doc: _Doc, new: dict[str, Any]) -> str:
 
 
 def _index(run: _Run, segments: list[stream.Segment], passes: list[int]) -> dict[int, _Doc]:
-    """Pass 1: read the kinds the checks look up into the release index. Returns the parsed
-    documents that pass 2 needs as well (kind unknown until parsed), so each is parsed once."""
+    """Pass 1: read the kinds the checks look up into the release index, and the chart's
+    settings ConfigMaps. Returns the parsed documents that pass 2 needs as well (kind unknown
+    until parsed), so each is parsed once."""
     kept: dict[int, _Doc] = {}
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
-        if not which & _INDEX:
+        settings_map = release.SETTINGS_LABEL in seg.text
+        if not (which & _INDEX or (settings_map and seg.is_document)):
             continue
         try:
             doc = _parse(seg, run.options)
@@ -261,6 +278,8 @@ def _index(run: _Run, segments: list[stream.Segment], passes: list[int]) -> dict
             continue
         for res in workloads.resources(doc.data):
             run.index.add(res, run.options.namespace)
+            if settings_map:
+                run.settings_maps.append(res)
         if which & _TRANSFORM:
             kept[i] = doc
     return kept
@@ -269,25 +288,39 @@ def _index(run: _Run, segments: list[stream.Segment], passes: list[int]) -> dict
 _DONE = stream.Segment("", 0, False)
 
 
+Configure = Callable[[Mapping[str, Any] | None], Any]
+
+
 def run(data: bytes, settings: Any, options: Options,
         sink: Callable[[str], object] | None = None) -> Result:
-    """Transform every pod template in a YAML stream. Bad input shows up in report.errors.
+    """Transform every pod template in a YAML stream with `settings`. Bad input shows up in
+    report.errors.
 
     With a `sink`, output goes there piece by piece (a large release is never held whole in
     memory) and Result.output is empty; on errors the sink has partial output to discard.
     """
-    run_ = _Run(webhooks.get(settings.consul_k8s_version), settings, options)
+    return run_release(data, lambda _found: settings, options, sink)
+
+
+def run_release(data: bytes, configure: Configure, options: Options,
+                sink: Callable[[str], object] | None = None) -> Result:
+    """Like `run`, with the settings made by `configure` from the values of the
+    consul-connect-inject chart's settings ConfigMap found in the stream (None if there is
+    none). A bad ConfigMap or bad values raise ConsulInjectError."""
+    run_ = _Run(options)
     try:
         text = stream.decode(data, options.source)
         del data  # the caller may have handed the only reference over: hold the release once
         bom, segments = stream.split(text)
         del text
     except ConsulInjectError as err:
+        configure(None)  # bad values are reported before bad input, as always
         run_.report.errors.extend(err.problems)
         return Result("", run_.report)
     passes = [_passes_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
     run_.report.documents = sum(1 for seg in segments if seg.is_document)
     kept = _index(run_, segments, passes)
+    run_.configure(configure(release.settings_values(run_.settings_maps)))
     # A Service or account that did not parse would make every check against it misleading:
     # then only YAML errors are reported.
     failed_first = bool(run_.report.errors)

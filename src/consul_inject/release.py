@@ -9,12 +9,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from consul_inject import gocompat, workloads
+import yaml
+
+from consul_inject import gocompat, workloads, yamlcodec
+from consul_inject.problems import ConsulInjectError
 
 # The endpoints controller of every consul-k8s version skips Services with this label.
 IGNORE_LABEL = "consul.hashicorp.com/service-ignore"
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+# The consul-connect-inject chart renders its values into a ConfigMap with this label, under
+# data.values.yaml; the post-renderer takes its settings from there (under -f and --set).
+SETTINGS_LABEL = "consul-inject.io/settings"
+SETTINGS_KEY = "values.yaml"
 
 
 @dataclass(frozen=True)
@@ -102,3 +109,41 @@ def account_documents(name: str, namespace: str) -> list[dict[str, Any]]:
         {"apiVersion": "v1", "kind": "Secret",
          "metadata": {**meta, "annotations": {SA_NAME_ANNOTATION: name}}, "type": TOKEN_TYPE},
     ]
+
+
+def settings_values(resources_: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The values in the chart's settings ConfigMap found among the stream's resources, or None.
+    Several such ConfigMaps must agree; a bad one is a ConsulInjectError naming it."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for res in resources_:
+        if not (isinstance(res, dict) and res.get("kind") == "ConfigMap"
+                and res.get("apiVersion") == "v1"):
+            continue
+        meta: dict[str, Any] = res["metadata"] if isinstance(res.get("metadata"), dict) else {}
+        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+        if str(labels.get(SETTINGS_LABEL)) != "true":
+            continue
+        name = f'configmap "{meta.get("name")}"'
+        data: dict[str, Any] = res["data"] if isinstance(res.get("data"), dict) else {}
+        text = data.get(SETTINGS_KEY)
+        if not isinstance(text, str):
+            raise ConsulInjectError(f'{name}: has label {SETTINGS_LABEL}: "true" but no '
+                                    f"data.{SETTINGS_KEY}")
+        try:
+            tree = yamlcodec.load(text)
+        except yaml.YAMLError as err:
+            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} is not valid YAML: "
+                                    f"{err}") from None
+        if tree is None:
+            tree = {}
+        if not isinstance(tree, dict):
+            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} must be a map of values")
+        found.append((name, tree))
+    if not found:
+        return None
+    first_name, first = found[0]
+    for name, tree in found[1:]:
+        if tree != first:
+            raise ConsulInjectError(f"{first_name} and {name} hold different consul-inject "
+                                    "settings; render one consul-connect-inject chart per release")
+    return first

@@ -7,18 +7,13 @@ Exit codes: 0 done, 1 bad input or values (message on stderr, nothing on stdout)
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import NoReturn
 
-from consul_inject import __version__, pipeline, sources, values, webhooks
+from consul_inject import __version__, runner, sources, webhooks
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
-from consul_inject.transforms import Mode
-from consul_inject.webhooks.base import SettingsContext
 
 PROG = "consul-inject"
 SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart")
@@ -140,20 +135,6 @@ def _uninject_parser() -> argparse.ArgumentParser:
                          "labels and probe ports. The user's own annotations stay.")
 
 
-def _log_path() -> Path:
-    explicit = os.environ.get("CONSUL_INJECT_LOG")
-    if explicit:
-        return Path(explicit)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "consul-inject" / "last-run.log"
-
-
-def _under_helm4() -> bool:
-    """Set by the plugin's launcher; HELM_PLUGIN_NAME alone would also match Helm 3 plugins
-    (helm-diff) that run `helm template --post-renderer consul-inject`."""
-    return os.environ.get("CONSUL_INJECT_HELM4") == "1"
-
-
 class UsageError(Exception):
     """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
     message also reaches the log under Helm 4."""
@@ -164,171 +145,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}\n")
 
 
-def _log(text: str) -> None:
-    try:
-        path = _log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError:
-        pass
-
-
-def _tell_user(text: str) -> None:
-    """Errors reach stderr; under Helm 4 (which drops stderr) also the terminal and the log."""
-    sys.stderr.write(text)
-    if _under_helm4():
-        try:
-            with open("/dev/tty", "w", encoding="utf-8") as tty:
-                tty.write(text)
-        except OSError:
-            pass
-
-
-class _Configure:
-    """Settings for each input: the values of the chart's settings ConfigMap found in it, if
-    any, under -f and --set (which win). Values files are read and checked once per run."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.sets = list(args.set)
-        if args.missing_service:
-            self.sets.append(f"consulInject.missingService={args.missing_service}")
-        if args.create_service_account_secrets:
-            self.sets.append("consulInject.createServiceAccountSecrets=true")
-        self.made: dict[str, Any] = {}  # settings by the ConfigMap values they came from
-
-    def __call__(self, found: Mapping[str, Any] | None) -> Any:
-        key = json.dumps(found, sort_keys=True, default=str)
-        if key not in self.made:
-            args = self.args
-            merged = values.load(args.values, self.sets, args.set_string, base=found)
-            self.made[key] = webhooks.get().settings(merged, self._context())
-        return self.made[key]
-
-    def _context(self) -> SettingsContext:
-        ca_text = None
-        if self.args.consul_ca_file:
-            try:
-                ca_text = Path(self.args.consul_ca_file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
-                raise ConsulInjectError(f"{self.args.consul_ca_file}: cannot read CA file: "
-                                        f"{err}") from None
-        return SettingsContext(release=self.args.release, ca_cert=ca_text,
-                               dns_ip=self.args.consul_dns_ip, environ=os.environ)
-
-
-def _one_line(text: str) -> str:
-    """Messages quote user text: control characters must not break the one-line form, and a
-    megabyte annotation must not become a megabyte line."""
-    return report_mod.printable(text)
-
-
-def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:
-    text = []
-    for name, report in zip(names, reports, strict=True):
-        body = {"text": report.text(), "json": report.as_json(), "none": ""}[args.report]
-        if len(reports) > 1 and body and args.report == "text":
-            body = f"==> {name}\n{body}"
-        text.append(body)
-    if len(reports) > 1 and args.report == "text":
-        totals = report_mod.Report()
-        for report in reports:
-            totals.entries.extend(report.entries)
-            totals.documents += report.documents
-        text.append(f"consul-inject: {len(reports)} files: {totals.summary()}, 0 errors\n")
-    joined = "".join(text)
-    sys.stderr.write(joined)
-    if _under_helm4():
-        _log(joined)
-
-
-def _process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) -> int:
-    """Run every input through the pipeline into spools; write only if all of them are good."""
-    configure = _Configure(args)
-    in_place = bool(getattr(args, "in_place", False))
-    if in_place and any(src.path is None for src in inputs):
-        raise ConsulInjectError("--in-place needs files or folders, not stdin")
-    spools: list[sources.Spool] = []
-    results: list[pipeline.Result] = []
-    try:
-        for src in inputs:
-            if in_place or not spools:
-                target = src.path if in_place else getattr(args, "output_file", None)
-                spools.append(sources.Spool(Path(target) if target else None))
-            spool = spools[-1]
-            spool.start_stream()
-            options = pipeline.Options(namespace=args.namespace or "default", source=src.name,
-                                       transform=mode, name_source=len(inputs) > 1)
-            # --in-place compares the result with the file; otherwise the bytes are handed over
-            # (inline, no local name) so that the pipeline holds the only reference.
-            results.append(pipeline.run_release(src.data if in_place else src.take(), configure,
-                                                options, spool.write))
-        errors = [e.text() for r in results for e in r.report.errors]
-        if args.strict and not errors:
-            errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
-        if errors:
-            message = "".join(f"{PROG}: error: {_one_line(e)}\n" for e in errors)
-            if len(inputs) > 1:
-                message += f"{PROG}: {len(errors)} error(s) in {len(inputs)} files; nothing written\n"
-            _tell_user(message)
-            _log(message)
-            return 1
-        if in_place:
-            _commit_in_place(args, inputs, spools)
-        else:
-            _deliver(args, spools[0])
-    finally:
-        for spool in spools:
-            spool.discard()
-    _report(args, [r.report for r in results], [src.name for src in inputs])
-    return 0
-
-
-def _commit_in_place(args: argparse.Namespace, inputs: list[sources.Source],
-                     spools: list[sources.Spool]) -> None:
-    for src, spool in zip(inputs, spools, strict=True):
-        assert src.path is not None
-        if args.output == "json":
-            spool.replace(sources.to_json(spool.read().decode("utf-8")))
-            spool.commit(src.path)
-        elif not spool.same_as(src.data):
-            spool.commit(src.path)
-
-
-def _deliver(args: argparse.Namespace, spool: sources.Spool) -> None:
-    """The spooled stream to -o FILE or stdout (JSON if asked; never empty under Helm 4)."""
-    if getattr(args, "output", "yaml") == "json" and spool.size:
-        text: str | None = sources.to_json(spool.read().decode("utf-8"))
-    elif _under_helm4() and not spool.read().strip():
-        text = "# consul-inject: no documents\n"  # Helm 4 refuses empty output
-    else:
-        text = None
-    target = getattr(args, "output_file", None)
-    if target:
-        if text is not None:
-            spool.replace(text)
-        spool.commit(Path(target))
-    elif text is None:
-        spool.copy_to(sys.stdout.buffer)
-    else:
-        _write(text)
-
-
-def _write(output: str) -> None:
-    sys.stdout.buffer.write(output.encode("utf-8"))
-    sys.stdout.flush()
-
-
 def cmd_postrender(args: argparse.Namespace) -> int:
-    return _process(args, [sources.Source("<stdin>", sys.stdin.buffer.read(), None)], "inject")
+    return runner.process(args, [sources.Source("<stdin>", sys.stdin.buffer.read(), None)], "inject")
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    return _process(args, sources.collect(args.paths), "reinject" if args.reinject else "inject")
+    return runner.process(args, sources.collect(args.paths), "reinject" if args.reinject else "inject")
 
 
 def cmd_uninject(args: argparse.Namespace) -> int:
-    return _process(args, sources.collect(args.paths), "uninject")
+    return runner.process(args, sources.collect(args.paths), "uninject")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -337,7 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sample = resources.files("consul_inject").joinpath("demo.yaml").read_bytes()
     sys.stderr.write("# consul-inject demo: the seed's static-server and static-client, injected "
                      "with the chart defaults\n")
-    return _process(args, [sources.Source("demo.yaml", sample, None)], "inject")
+    return runner.process(args, [sources.Source("demo.yaml", sample, None)], "inject")
 
 
 def _values_command(name: str, rest: list[str]) -> int:
@@ -385,13 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
     except ConsulInjectError as err:
-        message = "".join(f"{PROG}: error: {_one_line(p.text())}\n" for p in err.problems)
-        _tell_user(message)
-        _log(message)
+        message = "".join(f"{PROG}: error: {report_mod.printable(p.text())}\n"
+                          for p in err.problems)
+        report_mod.fail(message)
         return 1
     except UsageError as err:
-        _tell_user(str(err))
-        _log(str(err))
+        report_mod.fail(str(err))
         return 2
     except KeyboardInterrupt:
         return 130
@@ -400,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         import traceback
 
-        _log(traceback.format_exc())
-        _tell_user(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
-                   f"(details in {_log_path()}); please report it\n")
+        report_mod.write_log(traceback.format_exc())
+        report_mod.tell_user(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+                             f"(details in {report_mod.log_path()}); please report it\n")
         return 3

@@ -1,9 +1,14 @@
-"""What happened to each workload, as stderr text or JSON. Never prints YAML."""
+"""What happened to each workload, as stderr text or JSON, and where the user sees it: stderr,
+the terminal under Helm 4 (which drops a post-renderer's stderr), and the log file. Never
+prints YAML."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from consul_inject.problems import Problem
@@ -91,3 +96,44 @@ class Report:
             "documents": self.documents,
         }
         return json.dumps(data, indent=2) + "\n"
+
+
+def log_path() -> Path:
+    """$CONSUL_INJECT_LOG, else $XDG_STATE_HOME/consul-inject/last-run.log."""
+    explicit = os.environ.get("CONSUL_INJECT_LOG")
+    if explicit:
+        return Path(explicit)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "consul-inject" / "last-run.log"
+
+
+def under_helm4() -> bool:
+    """Set by the plugin's launcher; HELM_PLUGIN_NAME alone would also match Helm 3 plugins
+    (helm-diff) that run `helm template --post-renderer consul-inject`."""
+    return os.environ.get("CONSUL_INJECT_HELM4") == "1"
+
+
+def write_log(text: str) -> None:
+    try:
+        path = log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        pass
+
+
+def tell_user(text: str) -> None:
+    """Errors reach stderr; under Helm 4 (which drops stderr) also the terminal."""
+    sys.stderr.write(text)
+    if under_helm4():
+        try:
+            with open("/dev/tty", "w", encoding="utf-8") as tty:
+                tty.write(text)
+        except OSError:
+            pass
+
+
+def fail(text: str) -> None:
+    """An error message to the user, and to the log file."""
+    tell_user(text)
+    write_log(text)

@@ -4,7 +4,9 @@
 - args (optional): extra command-line arguments, one per line;
 - expected.yaml + expected.report: output (compared by meaning) and stderr report (exact text),
   for a run that succeeds; or
-- expected.stderr: the exact stderr of a run that must fail with exit 1 and print nothing.
+- expected.stderr: the exact stderr of a run that must fail with exit 1 and print nothing;
+- nothing else but files its args name (a CA file). test_every_case_folder_is_a_well_formed_case
+  checks every folder has this shape and the corpus keeps at least MIN_CASES cases.
 
 `UPDATE_GOLDEN=1 pytest tests/golden` rewrites the expected files from the current behaviour.
 """
@@ -15,32 +17,30 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
-from consul_inject import yamlcodec
-from consul_inject.cli import main
+from tests.conftest import GOLDEN, Cli, load_all
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.iterdir() if (p / "input.yaml").is_file())
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+# The corpus as of this writing: fewer cases means some were lost or are no longer discovered.
+MIN_CASES = 177
+SUCCESS_FILES = {"expected.yaml", "expected.report"}
+FAILURE_FILES = {"expected.stderr"}
 
 
-def load_all(text: str) -> list[object]:
-    return list(yaml.load_all(text, Loader=yamlcodec.KubeLoader))
-
-
-def run_case(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_case(case: Path, tmp_path: Path, cli: Cli) -> tuple[int, str, str]:
     args_file = case / "args"
     extra = [a for a in args_file.read_text().splitlines() if a] if args_file.exists() else []
     out = tmp_path / "out.yaml"
-    code = main(["inject", str(case / "input.yaml"), "-o", str(out), *extra])
-    stderr = capsys.readouterr().err.replace(str(case / "input.yaml"), "input.yaml")
+    code, _, stderr = cli("inject", case / "input.yaml", "-o", out, *extra)
+    stderr = stderr.replace(str(case / "input.yaml"), "input.yaml")
     return code, out.read_bytes().decode() if out.exists() else "", stderr
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, output, stderr = run_case(case, tmp_path, capsys)
+def test_golden(case: Path, tmp_path: Path, cli: Cli) -> None:
+    code, output, stderr = run_case(case, tmp_path, cli)
     if UPDATE:
         for name in ("expected.yaml", "expected.report", "expected.stderr"):
             (case / name).unlink(missing_ok=True)
@@ -60,5 +60,46 @@ def test_golden(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert stderr == (case / "expected.report").read_text()
 
 
-def test_cases_exist() -> None:
-    assert len(CASES) >= 1
+def case_problems(folder: Path) -> list[str]:
+    """What is wrong with a case folder: it must hold input.yaml and either the expected output
+    and report of a run that succeeds, or the expected stderr of one that fails (never both);
+    any other file (args, a CA file) must be named by its args."""
+    names = {p.name for p in folder.iterdir() if p.name != "__pycache__"}
+    problems = []
+    if "input.yaml" not in names:
+        problems.append("no input.yaml")
+    has_success, has_failure = bool(names & SUCCESS_FILES), bool(names & FAILURE_FILES)
+    if has_success == has_failure:
+        problems.append(f"expects {'both' if has_success else 'neither'} success and failure")
+    elif has_success and not names >= SUCCESS_FILES:
+        problems.append(f"missing {sorted(SUCCESS_FILES - names)}")
+    args = (folder / "args").read_text() if "args" in names else ""
+    extra = names - {"input.yaml", "args"} - SUCCESS_FILES - FAILURE_FILES
+    problems += [f"{name} is not named by args" for name in sorted(extra)
+                 if f"{folder.name}/{name}" not in args]
+    return problems
+
+
+def test_every_case_folder_is_a_well_formed_case() -> None:
+    """Every folder is discovered, holds a complete case, and the corpus has not shrunk."""
+    folders = sorted(p for p in HERE.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert HERE == GOLDEN
+    assert folders == CASES, sorted(set(folders) ^ set(CASES))
+    bad = {f.name: found for f in folders if (found := case_problems(f))}
+    assert bad == {}
+    assert len(CASES) >= MIN_CASES, f"{len(CASES)} cases, at least {MIN_CASES} expected"
+    failing = sum((case / "expected.stderr").exists() for case in CASES)
+    assert 0 < failing < len(CASES), "the corpus must hold runs that succeed and runs that fail"
+
+
+def test_case_check_can_fail(tmp_path: Path) -> None:
+    """case_problems finds each kind of broken folder."""
+    case = tmp_path / "broken"
+    case.mkdir()
+    (case / "input.yml").write_text("")
+    (case / "expected.yaml").write_text("")
+    (case / "expected.stderr").write_text("")
+    assert case_problems(case) == ["no input.yaml", "expects both success and failure",
+                                   "input.yml is not named by args"]
+    (case / "expected.stderr").unlink()
+    assert "missing ['expected.report']" in case_problems(case)

@@ -1,8 +1,11 @@
-"""Check injected pods against the Services, ServiceAccounts and Secrets of the same stream.
+"""What the consul-k8s endpoints controller will register for an injected pod, checked against
+the Services, ServiceAccounts and Secrets of the whole release.
 
-The webhook sees one pod; these mistakes only surface later, as pods stuck in init for two
-minutes (spec sections 3.8, 3.11, 4.3-4.5). The post-renderer sees the whole release and can
-name them at render time.
+The controller's rules (which Service registers a pod, multi-port pods, ACL login names) are the
+same for every webhook version; what differs (the ports the sidecar binds, whether ACL login is
+on) comes with the Injection. The webhook sees one pod; these mistakes only surface later, as
+pods stuck in init for two minutes. The post-renderer sees the whole release and can name them
+at render time.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from consul_inject import podmeta as ann
 from consul_inject import release, workloads
 from consul_inject.problems import TemplateError
-from consul_inject.webhooks.base import Binding, Injection
-from consul_inject.webhooks.v0_49 import annotations as ann
-from consul_inject.webhooks.v0_49.settings import Settings
+from consul_inject.release import KubeService, ReleaseIndex
+from consul_inject.webhooks.base import Binding, Injection, Settings
 
 
 def _service_yaml(name: str, labels: Mapping[str, Any], port: int | str | None) -> str:
@@ -42,7 +45,7 @@ def _first_port(spec: Mapping[str, Any]) -> int | None:
     return numbers[0] if numbers else None
 
 
-def _check_target_ports(service: release.KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
+def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
     numbers, names = _pod_ports(spec)
     for port_number, target in service.ports:
         if (isinstance(target, int) and target not in numbers) or (
@@ -62,7 +65,7 @@ def _missing_service_hint(template: Mapping[str, Any], fallback: str) -> str:
     return _service_yaml(name, meta.get("labels") or {}, _first_port(spec))
 
 
-def _single(template: Mapping[str, Any], namespace: str, index: release.ReleaseIndex, binding: Binding,
+def _single(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, binding: Binding,
             workload: str) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
@@ -129,7 +132,7 @@ def _multi_ports(spec: Mapping[str, Any], annotations: Mapping[str, Any],
     return ports
 
 
-def _multi(template: Mapping[str, Any], namespace: str, index: release.ReleaseIndex, *, settings: Settings,
+def _multi(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, *, settings: Settings,
            services: tuple[str, ...], binding: Binding) -> None:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
@@ -164,7 +167,7 @@ def _multi(template: Mapping[str, Any], namespace: str, index: release.ReleaseIn
                                   f'add it to {ann.SERVICE}, or label it {release.IGNORE_LABEL}: "true"')
 
 
-def _need_account(index: release.ReleaseIndex, namespace: str, svc: str, settings: Settings,
+def _need_account(index: ReleaseIndex, namespace: str, svc: str, settings: Settings,
                   binding: Binding) -> None:
     """Kubernetes 1.24+: a multi-port service's ServiceAccount and token Secret, both named
     after it (the webhook mounts the account's first listed secret, else the Secret `svc`)."""
@@ -187,9 +190,9 @@ def _need_account(index: release.ReleaseIndex, namespace: str, svc: str, setting
                            "release, or pass --create-service-account-secrets")
 
 
-def _check_acl_login(settings: Settings, name: str, template: Mapping[str, Any], namespace: str,
-                     index: release.ReleaseIndex) -> None:
-    if not settings.acls:
+def _check_acl_login(injection: Injection, name: str, template: Mapping[str, Any], namespace: str,
+                     index: ReleaseIndex) -> None:
+    if not injection.acl_login:
         return
     spec = template.get("spec") or {}
     account = workloads.service_account(spec)
@@ -211,20 +214,6 @@ def _check_acl_login(settings: Settings, name: str, template: Mapping[str, Any],
             "ACL login", "set automountServiceAccountToken: true on the pod template")
 
 
-def _sidecar_ports(services: int, containers: int) -> dict[int, str]:
-    """Ports Envoy and its helpers listen on in a pod with this many services and containers."""
-    ports = {15001: "the transparent proxy's outbound listener", 20100: "the merged metrics server",
-             20200: "the Prometheus scrape listener"}
-    for i in range(services):
-        ports[19000 + i] = f"Envoy admin port {19000 + i}"
-        ports[20000 + i] = f"Envoy public listener {20000 + i}"
-        ports[21000 + i] = f"Envoy health-check listener {21000 + i}"
-    for i in range(containers):
-        for base in (20300, 20400, 20500):
-            ports[base + i] = f"Envoy probe listener {base + i}"
-    return ports
-
-
 def _check_upstream_ports(injection: Injection) -> None:
     """Local bind ports must be unique and clear of the app's and the sidecar's ports."""
     spec = injection.template.get("spec") or {}
@@ -234,7 +223,7 @@ def _check_upstream_ports(injection: Injection) -> None:
         for port in container.get("ports") or []:
             if isinstance(port.get("containerPort"), int):
                 taken[port["containerPort"]] = f'container "{container.get("name")}" uses'
-    sidecar = _sidecar_ports(max(1, len(injection.services)), len(containers))
+    sidecar = injection.sidecar_ports
     seen: dict[int, str] = {}
     for up in injection.upstreams:
         item = up.raw.strip()
@@ -250,7 +239,7 @@ def _check_upstream_ports(injection: Injection) -> None:
 
 
 def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, namespace: str,
-         index: release.ReleaseIndex, *, workload: str) -> Binding:
+         index: ReleaseIndex, *, workload: str) -> Binding:
     """Check one injected pod (`template` as rendered, `injection` its result); `workload` is
     its name, for hints."""
     binding = Binding(())
@@ -260,7 +249,7 @@ def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, 
         binding.consul_services = injection.services
     else:
         name = _single(template, namespace, index, binding, workload)
-        _check_acl_login(settings, name, template, namespace, index)
+        _check_acl_login(injection, name, template, namespace, index)
         binding.consul_services = (name,) if name else ()
     _check_upstream_ports(injection)
     return binding

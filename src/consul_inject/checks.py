@@ -1,8 +1,8 @@
 """Release-level rules over the outcomes of a run: what only a view of the whole release shows.
 
-The webhook version says what each injected pod will register (`Webhook.bind`); the rules here
-apply the release's policy to it (objects kept elsewhere, accounts to create) and sum up what
-concerns the whole release. Plain functions: they read outcomes and return findings.
+`binding` says what each injected pod will register and what the release lacks for it; the
+rules here apply the release's policy to that (objects kept elsewhere, accounts to create) and
+sum up what concerns the whole release. Plain functions: they read outcomes and return findings.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from consul_inject import workloads
+from consul_inject import binding, workloads
 from consul_inject.release import ReleaseIndex
 from consul_inject.transforms import Outcome
-from consul_inject.webhooks.base import Binding, Webhook
+from consul_inject.webhooks.base import Binding, Settings
 from consul_inject.workloads import Ref
 
 
@@ -27,23 +27,22 @@ class Findings:
     created: list[dict[str, Any]] = field(default_factory=list)
 
 
-def check_injected(outcome: Outcome, webhook: Webhook[Any], settings: Any,
-                   index: ReleaseIndex) -> Findings:
+def check_injected(outcome: Outcome, settings: Settings, index: ReleaseIndex) -> Findings:
     """Bind an injected workload to the release and apply the missing-object policy. Raises
     TemplateError for what no policy can excuse (two Services selecting one pod, ...)."""
     assert outcome.injection is not None
     assert outcome.injected_from is not None
     ref = outcome.workload.ref
-    binding = webhook.bind(settings, outcome.injected_from, outcome.injection,
-                           namespace=ref.namespace, index=index, workload=ref.name)
-    found = Findings(binding)
-    for problem in binding.missing:
+    bound = binding.bind(settings, outcome.injected_from, outcome.injection, ref.namespace,
+                         index, workload=ref.name)
+    found = Findings(bound)
+    for problem in bound.missing:
         if settings.missing_service == "warn":
             found.warnings.append(problem)
         else:
             found.errors.append(f"{problem} (if it is deployed apart from this release, pass "
                                 "--missing-service=warn)")
-    found.created = binding.to_create
+    found.created = bound.to_create
     return found
 
 

@@ -169,7 +169,7 @@ class _Run:
         try:
             podshape.check(template, ".".join(path))
             outcome = self.transform.apply(Workload(res, path, template, ref, where), self.index)
-            found = checks.check_injected(outcome, self.webhook, self.settings, self.index) \
+            found = checks.check_injected(outcome, self.settings, self.index) \
                 if outcome.status == "injected" else None
         except TemplateError as err:
             self.report.errors.extend(p.at(f"{where}: {ref}") for p in err.problems)

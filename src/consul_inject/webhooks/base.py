@@ -1,7 +1,8 @@
 """What the pipeline needs of one consul-k8s webhook version, and the shapes they exchange.
 
 A webhook version (a package beside this module) decides whether a pod template is injected,
-mutates it, removes an injection again, and tells the release checks what a pod will register.
+mutates it, and removes an injection again; the Injection it returns tells the release checks
+what they need to know of the version (the ports its sidecar binds, ACL login).
 Everything here is pure data and interfaces: no version's rules live in this module.
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
-
-from consul_inject.release import ReleaseIndex
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,8 @@ class Injection:
     template: dict[str, Any]
     services: tuple[str, ...]  # the Consul services of a multi-port pod; the one name, or ()
     upstreams: tuple[Upstream, ...]
+    sidecar_ports: Mapping[int, str]  # port -> what of the injection listens there
+    acl_login: bool  # the pod logs in to Consul with its ServiceAccount token
     warnings: list[str] = field(default_factory=list)
 
 
@@ -103,12 +104,6 @@ class Webhook(Protocol[S]):
     def is_injected(self, template: Mapping[str, Any]) -> bool: ...
 
     def uninject(self, template: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    def bind(self, settings: S, template: Mapping[str, Any], injection: Injection, *,
-             namespace: str, index: ReleaseIndex, workload: str) -> Binding:
-        """The release-level facts of one injected pod: its Consul services, and what the
-        release lacks for them (Services, accounts), checked against the index."""
-        ...
 
     def advice(self, resource: Mapping[str, Any], path: tuple[str, ...],
                before: Mapping[str, Any], after: Mapping[str, Any] | None) -> list[str]:

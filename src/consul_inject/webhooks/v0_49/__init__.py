@@ -11,7 +11,6 @@ sidecar and an init container that registers the pod's services through the agen
 | `containers`  | the containers and the init script (`templates/connect-init.sh.j2`)      |
 | `mutate`      | the pod mutation                                                         |
 | `uninject`    | its inverse                                                              |
-| `binding`     | what the endpoints controller registers, checked against the release     |
 | `advice`      | warnings about workloads the webhook would inject or skip silently       |
 """
 
@@ -21,9 +20,8 @@ sidecar and an init container that registers the pod's services through the agen
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from consul_inject.release import ReleaseIndex
-from consul_inject.webhooks.base import Binding, Decision, Injection, SettingsContext
-from consul_inject.webhooks.v0_49 import advice, binding, decide, mutate, settings, uninject
+from consul_inject.webhooks.base import Decision, Injection, SettingsContext
+from consul_inject.webhooks.v0_49 import advice, decide, mutate, settings, uninject
 from consul_inject.webhooks.v0_49.settings import Settings
 
 
@@ -49,10 +47,6 @@ class Webhook:
 
     def uninject(self, template: Mapping[str, Any]) -> dict[str, Any]:
         return uninject.uninject(template)
-
-    def bind(self, settings: Settings, template: Mapping[str, Any], injection: Injection, *,
-             namespace: str, index: ReleaseIndex, workload: str) -> Binding:
-        return binding.bind(settings, template, injection, namespace, index, workload=workload)
 
     def advice(self, resource: Mapping[str, Any], path: tuple[str, ...],
                before: Mapping[str, Any], after: Mapping[str, Any] | None) -> list[str]:

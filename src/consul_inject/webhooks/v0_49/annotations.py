@@ -1,25 +1,72 @@
-"""Names of the `consul.hashicorp.com/*` annotations and labels, and their typed parsing.
+"""The `consul.hashicorp.com/*` annotations and labels the v0.49 webhook reads and writes.
 
-Parsing keeps the Go semantics users rely on (strconv.ParseBool spellings, base-0 integers,
-named ports, untrimmed comma lists, from `gocompat`); where consul-k8s accepts garbage, the
+Reads keep the Go semantics users rely on (strconv.ParseBool spellings, base-0 integers, named
+ports, untrimmed comma lists: `podmeta` and `gocompat`); where consul-k8s accepts garbage, the
 checks in `podconfig` refuse it with a TemplateError instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from consul_inject import gocompat
+
+# The names every version shares, and the typed reads, re-exported (`X as X`): `ann.X` reads
+# the same whichever table defines it.
+from consul_inject.podmeta import (
+    INJECT as INJECT,
+)
+from consul_inject.podmeta import (
+    INJECT_STATUS as INJECT_STATUS,
+)
+from consul_inject.podmeta import (
+    INJECTED as INJECTED,
+)
+from consul_inject.podmeta import (
+    KUBERNETES_SERVICE as KUBERNETES_SERVICE,
+)
+from consul_inject.podmeta import (
+    LABEL_INJECT_STATUS as LABEL_INJECT_STATUS,
+)
+from consul_inject.podmeta import (
+    LABEL_MANAGED_BY as LABEL_MANAGED_BY,
+)
+from consul_inject.podmeta import (
+    MANAGED_BY_VALUE as MANAGED_BY_VALUE,
+)
+from consul_inject.podmeta import (
+    META_PREFIX as META_PREFIX,
+)
+from consul_inject.podmeta import (
+    ORIGINAL_POD as ORIGINAL_POD,
+)
+from consul_inject.podmeta import (
+    SERVICE as SERVICE,
+)
+from consul_inject.podmeta import (
+    SERVICE_PORT as SERVICE_PORT,
+)
+from consul_inject.podmeta import (
+    UPSTREAMS as UPSTREAMS,
+)
+from consul_inject.podmeta import (
+    P as P,
+)
+from consul_inject.podmeta import (
+    container_port_named as container_port_named,
+)
+from consul_inject.podmeta import (
+    get as get,
+)
+from consul_inject.podmeta import (
+    get_bool as get_bool,
+)
+from consul_inject.podmeta import (
+    port_value as port_value,
+)
+from consul_inject.podmeta import (
+    split_list as split_list,
+)
 from consul_inject.problems import TemplateError
 
-P = "consul.hashicorp.com/"
-
-INJECT = P + "connect-inject"
-INJECT_STATUS = P + "connect-inject-status"
-SERVICE = P + "connect-service"
-SERVICE_PORT = P + "connect-service-port"
-UPSTREAMS = P + "connect-service-upstreams"
 SERVICE_PROTOCOL = P + "connect-service-protocol"
 SYNC_PERIOD = P + "connect-sync-period"
 MOUNT_VOLUME = P + "connect-inject-mount-volume"
@@ -54,44 +101,15 @@ PROMETHEUS_CA_PATH = P + "prometheus-ca-path"
 PROMETHEUS_CERT_FILE = P + "prometheus-cert-file"
 PROMETHEUS_KEY_FILE = P + "prometheus-key-file"
 USE_PROXY_HEALTH_CHECK = P + "use-proxy-health-check"
-KUBERNETES_SERVICE = P + "kubernetes-service"
-ORIGINAL_POD = P + "original-pod"
 TPROXY_STATUS = P + "transparent-proxy-status"
 CONSUL_NAMESPACE = P + "consul-namespace"
 REDIRECT_TRAFFIC_CONFIG = P + "redirect-traffic-config"
-
-LABEL_INJECT_STATUS = P + "connect-inject-status"
-LABEL_MANAGED_BY = P + "connect-inject-managed-by"
-MANAGED_BY_VALUE = "consul-k8s-endpoints-controller"
-INJECTED = "injected"
 
 # Every annotation this injector reads; anything else under the prefix draws a typo warning.
 KNOWN = frozenset(
     value for name, value in globals().items() if name.isupper() and isinstance(value, str)
     and value.startswith(P) and value != P
 ) | {P + "service-tags", P + "connect-service-tags", P + "service-ignore"}
-META_PREFIX = P + "service-meta-"
-
-def container_port_named(spec: Mapping[str, Any], name: str) -> int | None:
-    for container in spec.get("containers") or []:
-        for port in container.get("ports") or []:
-            if port.get("name") == name and isinstance(port.get("containerPort"), int):
-                return int(port["containerPort"])
-    return None
-
-
-def port_value(spec: Mapping[str, Any], raw: str) -> int:
-    """consul-k8s portValue: a container port name (any container), else a base-0 integer."""
-    text = raw.split(",", 1)[0]
-    named = container_port_named(spec, text)
-    if named is not None:
-        return named
-    return gocompat.parse_int(text, 32)
-
-
-def split_list(value: str) -> list[str]:
-    """Go strings.Split(value, ","); an empty annotation is no list at all."""
-    return value.split(",") if value != "" else []
 
 
 def envoy_extra_args(key: str, value: str) -> list[str]:
@@ -104,26 +122,3 @@ def envoy_extra_args(key: str, value: str) -> list[str]:
             "expected shell-like words, for example --log-level debug",
         ) from None
     return [gocompat.quote(t) if " " in t else t for t in tokens]
-
-
-def get(annotations: Mapping[str, Any], key: str) -> str | None:
-    value = annotations.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TemplateError(
-            key, f"value {value!r} is a {type(value).__name__}, not a string",
-            'annotation values must be quoted strings, for example "true" or "8080"',
-        )
-    return value
-
-
-def get_bool(annotations: Mapping[str, Any], key: str, default: bool, *, empty_is_default: bool
-             = False) -> bool:
-    value = get(annotations, key)
-    if value is None or (empty_is_default and value == ""):
-        return default
-    try:
-        return gocompat.parse_bool(value)
-    except ValueError:
-        raise TemplateError(key, f'"{value}" is not a boolean', gocompat.BOOL_FORM) from None

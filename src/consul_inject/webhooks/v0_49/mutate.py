@@ -193,5 +193,6 @@ def inject(
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
-    return Injection(out, services if pod.multiport else tuple(s for s in services if s),
-                     pod.upstreams, warnings)
+    consul_services = services if pod.multiport else tuple(s for s in services if s)
+    sidecar = c.sidecar_ports(max(1, len(consul_services)), len(containers))
+    return Injection(out, consul_services, pod.upstreams, sidecar, settings.acls, warnings)

@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -32,20 +30,15 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
-import yaml
 from referencing import Registry, Resource
 
-from consul_inject import yamlcodec
 from consul_inject.problems import ConsulInjectError
 from consul_inject.webhooks.v0_49 import containers as c
 from consul_inject.webhooks.v0_49 import mutate as inject
 from consul_inject.webhooks.v0_49 import settings as settings_mod
+from tests.conftest import EXAMPLES, GOLDEN, TOOLS, load_all, make_helm_env
 
-REPO = Path(__file__).parents[2]
-GOLDEN = REPO / "tests" / "golden"
-EXAMPLES = REPO / "examples"
-HELM3 = REPO / ".tools" / "helm3" / "helm"
-SCHEMAS_124 = REPO / ".tools" / "kubernetes-validate-1.24" / "kubernetes_validate" / "kubernetes-json-schema"
+SCHEMAS_124 = TOOLS / "kubernetes-validate-1.24" / "kubernetes_validate" / "kubernetes-json-schema"
 NEWEST = kubernetes_validate.utils.major_minor(kubernetes_validate.utils.latest_version())
 VERSIONS = ("1.24", "1.30", NEWEST)
 
@@ -115,7 +108,7 @@ def identity(res: Doc) -> tuple[Any, ...]:
 
 
 def load(text: str) -> list[Doc]:
-    return [r for d in yaml.load_all(text, Loader=yamlcodec.KubeLoader) for r in resources_of(d)]
+    return [r for d in load_all(text) for r in resources_of(d)]
 
 
 def validate_output(output: list[Doc], given: list[Doc], version: str) -> tuple[int, list[str]]:
@@ -163,30 +156,15 @@ def test_golden_outputs_keep_every_document() -> None:
         assert [i for i in output if i in given] == given, case.name
 
 
-def _helm_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "CONSUL_INJECT"))}
-    env.update(HELM_CONFIG_HOME=str(tmp / "config"), HELM_CACHE_HOME=str(tmp / "cache"),
-               HELM_DATA_HOME=str(tmp / "data"), CONSUL_INJECT_LOG=str(tmp / "log"), HOME=str(tmp))
-    return env
-
-
 @pytest.fixture(scope="module")
 def example_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[Doc], list[Doc]]]:
     """chart -> (documents from `helm template` with the post-renderer, without it)."""
-    if not HELM3.exists():
-        pytest.fail(f"{HELM3} is missing: run `python3 tools/fetch_helm.py` (make tools)")
-    tmp = tmp_path_factory.mktemp("helm")
-    post = Path(sys.executable).parent / "consul-inject"
+    env = make_helm_env(tmp_path_factory.mktemp("helm"))
     out: dict[str, tuple[list[Doc], list[Doc]]] = {}
     for chart in sorted(p for p in EXAMPLES.iterdir() if (p / "Chart.yaml").is_file()):
-        rendered = []
-        for extra in (["--post-renderer", str(post), "--post-renderer-args=--namespace=apps"], []):
-            proc = subprocess.run([str(HELM3), "template", chart.name, str(chart), "--namespace", "apps",
-                                   *extra], capture_output=True, text=True, env=_helm_env(tmp),
-                                  check=False)
-            assert proc.returncode == 0, proc.stderr
-            rendered.append(load(proc.stdout))
-        out[chart.name] = (rendered[0], rendered[1])
+        post, plain = (load(env.render(3, chart, release=chart.name, namespace="apps", post=post))
+                       for post in (True, False))
+        out[chart.name] = (post, plain)
     assert len(out) >= 3, out.keys()
     return out
 
@@ -304,9 +282,22 @@ def test_multiport_names_at_the_length_limits() -> None:
         "port name 'proxy-health-1000' of envoy-sidecar", "env var name '1BAD' of envoy-sidecar"]
 
 
-def test_multiport_health_port_names_beyond_100_services() -> None:
-    try:
-        spec = _multiport(101, health=True)
-    except ConsulInjectError:  # refusing is a fix
-        return
+def test_multiport_health_port_names_up_to_100_services() -> None:
+    """proxy-health-99 is the last port name within 15 characters: 100 services inject with valid
+    names, and without the health check there is no such port at all."""
+    spec = _multiport(100, health=True)
     assert name_problems(spec) == []
+    ports = [p["name"] for x in spec["containers"] for p in x.get("ports") or [] if "name" in p]
+    assert "proxy-health-99" in ports
+    assert name_problems(_multiport(101, health=False)) == []
+
+
+def test_multiport_health_beyond_100_services_is_refused() -> None:
+    """The 101st service would need port name proxy-health-100 (16 characters): refused, naming
+    the annotation, instead of a pod Kubernetes rejects."""
+    with pytest.raises(ConsulInjectError) as caught:
+        _multiport(101, health=True)
+    (problem,) = caught.value.problems
+    assert problem.key == "consul.hashicorp.com/use-proxy-health-check"
+    assert problem.message.startswith("101 services would need port names from proxy-health-100 on")
+    assert problem.fix == "at most 100 services with the proxy health check"

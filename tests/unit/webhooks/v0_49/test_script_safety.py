@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from consul_inject import pipeline
 from consul_inject.problems import ConsulInjectError
 from consul_inject.webhooks.v0_49 import containers as c
 from consul_inject.webhooks.v0_49 import mutate as inject
 from consul_inject.webhooks.v0_49 import settings as settings_mod
+from tests.conftest import GOLDEN, run_ok
 
 P = "consul.hashicorp.com/"
 PAYLOADS = {
@@ -45,8 +45,7 @@ PAYLOADS = {
     "ifs": "${IFS}reboot",
     "quote-breakout": '";reboot;"',
 }
-CA_PEM = (Path(__file__).parents[1] / "golden" / "script-flag-order-acl-tls-partition-namespace"
-          / "ca.pem").read_text()
+CA_PEM = (GOLDEN / "script-flag-order-acl-tls-partition-namespace" / "ca.pem").read_text()
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -495,8 +494,7 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
 @pytest.mark.parametrize("cni", [False, True])
 def test_report_warns_about_privileged_init(cni: bool) -> None:
     settings = settings_mod.from_values(nest({"connectInject.cni.enabled": cni}))
-    result = pipeline.run(DEPLOYMENT, settings, pipeline.Options(namespace="apps"))
-    assert result.ok, result.report.errors
+    result = run_ok(DEPLOYMENT, settings, namespace="apps")
     privileged = [w for w in result.report.warnings + result.report.notes if "privileged" in w]
     if cni:
         assert privileged == []

@@ -106,6 +106,81 @@ def _redirect_config(settings: Settings, pod: podconfig.PodConfig, probe_ports: 
     })
 
 
+def _check_token(settings: Settings, spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ServiceAccount token mount the ACL login needs, refusing a pod that has none."""
+    token_mount = _token_mount(spec)
+    if settings.acls and token_mount is None and spec.get("automountServiceAccountToken") is False:
+        raise TemplateError(
+            "spec.automountServiceAccountToken",
+            "is false, so the init container has no ServiceAccount token for the ACL login",
+            "remove automountServiceAccountToken: false, or mount the token at "
+            f"{c.SA_TOKEN_DIR} in an app container")
+    return token_mount
+
+
+def _add_volumes(spec: dict[str, Any], pod: podconfig.PodConfig) -> list[str]:
+    """The shared volume, its mounts in the named app containers, the user's extra volumes and
+    the upstream env vars; returns warnings."""
+    warnings: list[str] = []
+    volumes = spec.setdefault("volumes", []) or []
+    spec["volumes"] = volumes
+    volumes.append({"name": c.DATA_VOLUME, "emptyDir": {}})
+    app_names = [x.get("name") for x in spec.get("containers") or []]
+    for name in pod.mount_volume_containers:
+        if name not in app_names:
+            warnings.append(f'{ann.MOUNT_VOLUME}: no container named "{name}"; ignored')
+    for container in spec.get("containers") or []:
+        if container.get("name") in pod.mount_volume_containers:
+            container.setdefault("volumeMounts", []).append(c.data_mount())
+    volumes.extend(workloads.copy_tree(list(pod.user_volumes)))
+    env = ups.env_vars(list(pod.upstreams), spec)
+    if env:
+        for key in ("initContainers", "containers"):
+            for container in spec.get(key) or []:
+                container["env"] = [*(container.get("env") or []), *workloads.copy_tree(env)]
+    return warnings
+
+
+def _add_containers(settings: Settings, pod: podconfig.PodConfig, spec: dict[str, Any],
+                    token_mount: dict[str, Any] | None,
+                    token_secret: Callable[[str], str]) -> tuple[str, ...]:
+    """copy-consul-bin, then an init container and an Envoy sidecar per service (and the
+    consul-sidecar for merged metrics); returns the services."""
+    init_containers = spec.get("initContainers") or []
+    spec["initContainers"] = init_containers
+    init_containers.append(c.copy_consul_bin(settings))
+    containers = spec.get("containers") or []
+    spec["containers"] = containers
+    services = pod.services if pod.multiport else (pod.service_name,)
+    for i, service in enumerate(services):
+        if settings.acls and c.uses_own_token(pod, service):
+            spec["volumes"].append({"name": f"{service}-service-account",
+                                    "secret": {"secretName": token_secret(service)}})
+        init_containers.append(c.connect_init(settings, pod, i, service, token_mount))
+        containers.append(c.envoy_sidecar(settings, pod, i, service))
+    if pod.merged_metrics:
+        containers.append(c.consul_sidecar(settings, pod))
+    return services
+
+
+def _mark(meta: dict[str, Any], pod: podconfig.PodConfig) -> None:
+    """The annotations and labels that say the pod is injected, and how."""
+    annotations: dict[str, Any] = meta["annotations"]
+    annotations[ann.INJECT_STATUS] = ann.INJECTED
+    if pod.tproxy:
+        annotations[ann.TPROXY_STATUS] = "enabled"
+    if pod.metrics:
+        annotations["prometheus.io/scrape"] = "true"
+        annotations["prometheus.io/port"] = pod.scrape_port
+        annotations["prometheus.io/path"] = pod.scrape_path
+    labels = meta.get("labels") or {}
+    meta["labels"] = labels
+    labels[ann.LABEL_INJECT_STATUS] = ann.INJECTED
+    labels[ann.LABEL_MANAGED_BY] = ann.MANAGED_BY_VALUE
+    if pod.consul_namespace:
+        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
+
+
 def inject(
     settings: Settings,
     template: Mapping[str, Any],
@@ -113,7 +188,8 @@ def inject(
     namespace_labels: Mapping[str, str],
     token_secret: Callable[[str], str] = lambda account: account,
 ) -> Injection:
-    """Return the injected copy of `template` (a pod template or a Pod's metadata+spec).
+    """Return the injected copy of `template` (a pod template or a Pod's metadata+spec), in the
+    webhook's order of mutations.
 
     `token_secret` names the token Secret of a ServiceAccount, for multi-port pods with ACLs.
     """
@@ -132,67 +208,16 @@ def inject(
     annotations[ann.ORIGINAL_POD] = original
 
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
-    warnings: list[str] = []
     if pod.multiport:
         _check_multiport(pod)
     _check_envoy_uid(settings, pod, spec)
-    token_mount = _token_mount(spec)
-    if settings.acls and token_mount is None and spec.get("automountServiceAccountToken") is False:
-        raise TemplateError(
-            "spec.automountServiceAccountToken",
-            "is false, so the init container has no ServiceAccount token for the ACL login",
-            "remove automountServiceAccountToken: false, or mount the token at "
-            f"{c.SA_TOKEN_DIR} in an app container")
-
-    volumes = spec.setdefault("volumes", []) or []
-    spec["volumes"] = volumes
-    volumes.append({"name": c.DATA_VOLUME, "emptyDir": {}})
-    app_names = [x.get("name") for x in spec.get("containers") or []]
-    for name in pod.mount_volume_containers:
-        if name not in app_names:
-            warnings.append(f'{ann.MOUNT_VOLUME}: no container named "{name}"; ignored')
-    for container in spec.get("containers") or []:
-        if container.get("name") in pod.mount_volume_containers:
-            container.setdefault("volumeMounts", []).append(c.data_mount())
-    volumes.extend(workloads.copy_tree(list(pod.user_volumes)))
-
-    env = ups.env_vars(list(pod.upstreams), spec)
-    if env:
-        for key in ("initContainers", "containers"):
-            for container in spec.get(key) or []:
-                container["env"] = [*(container.get("env") or []), *workloads.copy_tree(env)]
-
-    init_containers = spec.get("initContainers") or []
-    spec["initContainers"] = init_containers
-    init_containers.append(c.copy_consul_bin(settings))
-    containers = spec.get("containers") or []
-    spec["containers"] = containers
-    services = pod.services if pod.multiport else (pod.service_name,)
-    for i, service in enumerate(services):
-        if settings.acls and c.uses_own_token(pod, service):
-            volumes.append({"name": f"{service}-service-account",
-                            "secret": {"secretName": token_secret(service)}})
-        init_containers.append(c.connect_init(settings, pod, i, service, token_mount))
-        containers.append(c.envoy_sidecar(settings, pod, i, service))
-    if pod.merged_metrics:
-        containers.append(c.consul_sidecar(settings, pod))
-
-    annotations[ann.INJECT_STATUS] = ann.INJECTED
-    if pod.tproxy:
-        annotations[ann.TPROXY_STATUS] = "enabled"
-    if pod.metrics:
-        annotations["prometheus.io/scrape"] = "true"
-        annotations["prometheus.io/port"] = pod.scrape_port
-        annotations["prometheus.io/path"] = pod.scrape_path
-    labels = meta.get("labels") or {}
-    meta["labels"] = labels
-    labels[ann.LABEL_INJECT_STATUS] = ann.INJECTED
-    labels[ann.LABEL_MANAGED_BY] = ann.MANAGED_BY_VALUE
-    if pod.consul_namespace:
-        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
+    token_mount = _check_token(settings, spec)
+    warnings = _add_volumes(spec, pod)
+    services = _add_containers(settings, pod, spec, token_mount, token_secret)
+    _mark(meta, pod)
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
     consul_services = services if pod.multiport else tuple(s for s in services if s)
-    sidecar = c.sidecar_ports(max(1, len(consul_services)), len(containers))
+    sidecar = c.sidecar_ports(max(1, len(consul_services)), len(spec["containers"]))
     return Injection(out, consul_services, pod.upstreams, sidecar, settings.acls, warnings)

@@ -1,17 +1,19 @@
-"""Whole-stream behaviour of pipeline.run on small hand-written streams."""
+"""Whole-stream behaviour of pipeline.run: small hand-written streams, and the official Consul
+chart's own release (47 documents)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
-from consul_inject import pipeline, yamlcodec
+from consul_inject import pipeline
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49.settings import Settings
+from tests.conftest import CORPUS, load_all, run_pipeline, settings_for
 
 SETTINGS = Settings()
-OPTIONS = pipeline.Options()
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -48,11 +50,7 @@ data:
 
 
 def run(text: str, settings: Settings = SETTINGS) -> pipeline.Result:
-    return pipeline.run(text.encode(), settings, OPTIONS)
-
-
-def load_all(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=yamlcodec.KubeLoader))
+    return run_pipeline(text, settings)
 
 
 def template_of(doc: dict[str, Any]) -> dict[str, Any]:
@@ -173,3 +171,49 @@ def test_repeated_end_markers_pass_through() -> None:
     result = run(text)
     assert result.report.errors == []
     assert result.output == text
+
+
+# --- the official Consul chart's release ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus() -> bytes:
+    assert CORPUS.exists(), f"{CORPUS} is missing (the shared/ folder beside the repository)"
+    return CORPUS.read_bytes()
+
+
+def run_corpus(data: bytes, *sets: str) -> pipeline.Result:
+    return run_pipeline(data, settings_for(*sets), namespace="consul")
+
+
+def test_default_settings_pass_the_release_through_byte_for_byte(corpus: bytes) -> None:
+    result = run_corpus(corpus)
+    assert result.ok, result.report.errors
+    assert result.output.encode() == corpus
+    assert result.report.documents == 47
+    assert result.report.count("injected") == 0
+
+
+def test_inject_by_default_still_skips_the_consul_chart_pods(corpus: bytes) -> None:
+    # The webhook's objectSelector (app != consul) keeps every pod of the chart away from it.
+    result = run_corpus(corpus, "connectInject.default=true")
+    assert result.output.encode() == corpus
+    skipped = {(e.ref.kind, e.ref.name) for e in result.report.entries if e.outcome == "skipped"}
+    assert skipped == {
+        ("DaemonSet", "consul-client"), ("Deployment", "consul-connect-injector"),
+        ("Deployment", "consul-controller"), ("Deployment", "consul-webhook-cert-manager"),
+        ("StatefulSet", "consul-server"), ("Pod", "consul-test"),
+    }
+    assert all("label app is \"consul\"" in e.reason for e in result.report.entries)
+
+
+def test_a_renamed_chart_exposes_only_the_pods_without_an_opt_out(corpus: bytes) -> None:
+    # With nameOverride the selector no longer matches app=consul: now only the pods that do
+    # not carry connect-inject "false" are injected, as the webhook would inject them.
+    result = run_corpus(corpus, "connectInject.default=true", "nameOverride=mesh",
+                        "consulInject.missingService=warn")
+    assert result.ok, result.report.errors
+    outcome = {e.ref.name: e.outcome for e in result.report.entries}
+    assert outcome["consul-connect-injector"] == "skipped"
+    assert outcome["consul-controller"] == "skipped"
+    assert outcome["consul-test"] == "injected"

@@ -148,37 +148,33 @@ def _resources(annotations: Mapping[str, Any], keys: tuple[str, str, str, str],
     return Resources(*picked).as_k8s()
 
 
-def resolve(
-    settings: Settings,
-    meta: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    namespace: str,
-    namespace_labels: Mapping[str, str],
-) -> PodConfig:
-    a: Mapping[str, Any] = meta.get("annotations") or {}
+def _services(a: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+    """The connect-service items (several: a multi-port pod) and the raw annotation."""
     service_raw = ann.get(a, ann.SERVICE) or ""
     services = tuple(ann.split_list(service_raw))
     for svc in services:
         if not gocompat.SAFE_NAME_RE.match(svc):
             raise TemplateError(ann.SERVICE, f'service name "{svc}" is not valid',
-                                  "expected letters, digits, '-', '.' and '_' (no spaces), and "
-                                  'a comma list such as "web,web-admin" for several ports')
+                                "expected letters, digits, '-', '.' and '_' (no spaces), and "
+                                'a comma list such as "web,web-admin" for several ports')
     if len(services) > 1:
         for svc in services:
             if not gocompat.is_dns_label(svc, 36):
                 raise TemplateError(ann.SERVICE, f'service "{svc}" of a multi-port pod names '
-                                      "containers, so it must be a DNS label of at most 36 "
-                                      "characters", "lower-case letters, digits and '-'")
+                                    "containers, so it must be a DNS label of at most 36 "
+                                    "characters", "lower-case letters, digits and '-'")
+    return services, service_raw
 
-    sa = workloads.service_account(spec)
-    if settings.acls and not gocompat.SAFE_NAME_RE.match(str(sa)):
-        raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')
 
+def _redirection(settings: Settings, a: Mapping[str, Any], namespace: str,
+                 namespace_labels: Mapping[str, str]) -> tuple[bool, bool, bool]:
+    """(transparent proxy, overwrite probes, Consul DNS): annotation over Namespace label over
+    settings."""
     tproxy = ann.get_bool(a, ann.TPROXY, _label_bool(namespace_labels, ann.TPROXY,
-                                                       settings.tproxy, namespace))
+                                                     settings.tproxy, namespace))
     overwrite = ann.get_bool(a, ann.TPROXY_OVERWRITE_PROBES, settings.overwrite_probes)
     dns = ann.get_bool(a, ann.CONSUL_DNS, _label_bool(namespace_labels, ann.CONSUL_DNS,
-                                                        settings.consul_dns, namespace))
+                                                      settings.consul_dns, namespace))
     if dns and not settings.consul_dns_ip:
         source = (ann.CONSUL_DNS if ann.CONSUL_DNS in a
                   else f'label {ann.CONSUL_DNS} on Namespace "{namespace}"'
@@ -187,7 +183,11 @@ def resolve(
             source, "turns Consul DNS redirection on, but the Consul DNS Service IP is not "
             "known", f"pass --consul-dns-ip, or set {settings.resource_prefix.upper().replace('-', '_')}"
             "_DNS_SERVICE_HOST as the injector's environment would")
+    return tproxy, overwrite, dns
 
+
+def _metrics(settings: Settings, a: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The metrics fields of PodConfig, checked in the webhook's order."""
     metrics = ann.get_bool(a, ann.ENABLE_METRICS, settings.metrics, empty_is_default=True)
     merging = ann.get_bool(a, ann.ENABLE_METRICS_MERGING, settings.metrics_merging,
                            empty_is_default=True)
@@ -196,12 +196,11 @@ def resolve(
     scrape_path = ann.get(a, ann.PROMETHEUS_SCRAPE_PATH) or settings.prometheus_scrape_path
     if not gocompat.URL_PATH_RE.match(scrape_path):
         raise TemplateError(ann.PROMETHEUS_SCRAPE_PATH, f'"{scrape_path}" is not a URL path',
-                              'expected a path such as "/metrics"')
+                            'expected a path such as "/metrics"')
     service_metrics_port = _service_metrics_port(a, spec)
     merged_metrics = metrics and merging and service_metrics_port > 0
     merged_port = _unprivileged_port(a, ann.MERGED_METRICS_PORT, settings.merged_metrics_port,
                                      1024) if merged_metrics else settings.merged_metrics_port
-
     tls = tuple((flag, value) for flag, key in (
         ("-prometheus-ca-file", ann.PROMETHEUS_CA_FILE),
         ("-prometheus-ca-path", ann.PROMETHEUS_CA_PATH),
@@ -210,55 +209,74 @@ def resolve(
     ) if (value := ann.get(a, key)))
     if tls:
         _check_prometheus_tls(a)
+    return {"metrics": metrics, "metrics_merging": merging, "merged_metrics": merged_metrics,
+            "merged_metrics_port": merged_port, "scrape_port": scrape_port,
+            "scrape_path": scrape_path, "service_metrics_port": service_metrics_port,
+            "service_metrics_path": ann.get(a, ann.SERVICE_METRICS_PATH) or "/metrics",
+            "prometheus_tls": tls}
 
-    health = ann.get(a, ann.USE_PROXY_HEALTH_CHECK)
-    if health is not None and len(services) > 100 and ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK,
-                                                                   False):
+
+def _health_check(a: Mapping[str, Any], services: tuple[str, ...]) -> bool:
+    if ann.get(a, ann.USE_PROXY_HEALTH_CHECK) is None:
+        return False
+    on = ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK, False)
+    if on and len(services) > 100:
         raise TemplateError(ann.USE_PROXY_HEALTH_CHECK, f"{len(services)} services would need "
-                              "port names from proxy-health-100 on, longer than the 15 characters "
-                              "Kubernetes allows", "at most 100 services with the proxy health check")
-    return PodConfig(
-        services=services,
-        service_name=service_raw,
-        service_account=str(sa),
-        consul_namespace=consul_namespace(settings, namespace),
-        tproxy=tproxy,
-        overwrite_probes=overwrite,
-        consul_dns_ip=settings.consul_dns_ip if dns else "",
-        metrics=metrics,
-        metrics_merging=merging,
-        merged_metrics=merged_metrics,
-        merged_metrics_port=merged_port,
-        scrape_port=scrape_port,
-        scrape_path=scrape_path,
-        service_metrics_port=service_metrics_port,
-        service_metrics_path=ann.get(a, ann.SERVICE_METRICS_PATH) or "/metrics",
-        prometheus_tls=tls,
-        health_check=health is not None and ann.get_bool(a, ann.USE_PROXY_HEALTH_CHECK, False),
-        concurrency=_concurrency(a, settings),
-        extra_args=tuple(ann.envoy_extra_args(ann.ENVOY_EXTRA_ARGS, extra))
-        if (extra := ann.get(a, ann.ENVOY_EXTRA_ARGS)) is not None
-        else tuple(ann.envoy_extra_args("connectInject.envoyExtraArgs",
-                                        settings.envoy_extra_args)),
-        sidecar_resources=_resources(a, (ann.SIDECAR_CPU_REQUEST, ann.SIDECAR_CPU_LIMIT,
-                                         ann.SIDECAR_MEMORY_REQUEST, ann.SIDECAR_MEMORY_LIMIT),
-                                     settings.sidecar_resources),
-        consul_sidecar_resources=_resources(
+                            "port names from proxy-health-100 on, longer than the 15 characters "
+                            "Kubernetes allows", "at most 100 services with the proxy health check")
+    return on
+
+
+def _proxy(settings: Settings, a: Mapping[str, Any], spec: Mapping[str, Any],
+           merged_metrics: bool) -> dict[str, Any]:
+    """The sidecar, redirection and volume fields of PodConfig, checked in the webhook's order."""
+    extra = ann.get(a, ann.ENVOY_EXTRA_ARGS)
+    upstreams = ann.get(a, ann.UPSTREAMS)
+    return {
+        "concurrency": _concurrency(a, settings),
+        "extra_args": tuple(ann.envoy_extra_args(ann.ENVOY_EXTRA_ARGS, extra)) if extra is not None
+        else tuple(ann.envoy_extra_args("connectInject.envoyExtraArgs", settings.envoy_extra_args)),
+        "sidecar_resources": _resources(a, (ann.SIDECAR_CPU_REQUEST, ann.SIDECAR_CPU_LIMIT,
+                                            ann.SIDECAR_MEMORY_REQUEST, ann.SIDECAR_MEMORY_LIMIT),
+                                        settings.sidecar_resources),
+        "consul_sidecar_resources": _resources(
             a, (ann.CONSUL_SIDECAR_CPU_REQUEST, ann.CONSUL_SIDECAR_CPU_LIMIT,
                 ann.CONSUL_SIDECAR_MEMORY_REQUEST, ann.CONSUL_SIDECAR_MEMORY_LIMIT),
             settings.consul_sidecar_resources) if merged_metrics else {},
-        exclude_inbound=_ports(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
-        exclude_outbound=_ports(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
-        exclude_cidrs=_cidrs(a),
-        exclude_uids=_list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}\Z"),
-                           'expected a comma list of numeric user IDs such as "5996,1000"'),
-        upstreams=tuple(ups.parse(value, spec, namespaces=settings.enable_namespaces,
-                                  partitions=bool(settings.partition)))
-        if (value := ann.get(a, ann.UPSTREAMS)) else (),
-        mount_volume_containers=tuple(ann.split_list(ann.get(a, ann.MOUNT_VOLUME) or "")),
-        user_volumes=_json_list(a, ann.USER_VOLUME, "Volume"),
-        user_volume_mounts=_json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"),
-    )
+        "exclude_inbound": _ports(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
+        "exclude_outbound": _ports(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
+        "exclude_cidrs": _cidrs(a),
+        "exclude_uids": _list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}\Z"),
+                              'expected a comma list of numeric user IDs such as "5996,1000"'),
+        "upstreams": tuple(ups.parse(upstreams, spec, namespaces=settings.enable_namespaces,
+                                     partitions=bool(settings.partition))) if upstreams else (),
+        "mount_volume_containers": tuple(ann.split_list(ann.get(a, ann.MOUNT_VOLUME) or "")),
+        "user_volumes": _json_list(a, ann.USER_VOLUME, "Volume"),
+        "user_volume_mounts": _json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"),
+    }
+
+
+def resolve(
+    settings: Settings,
+    meta: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    namespace: str,
+    namespace_labels: Mapping[str, str],
+) -> PodConfig:
+    """One pod's settings, every annotation checked (in the order the webhook reads them)."""
+    a: Mapping[str, Any] = meta.get("annotations") or {}
+    services, service_raw = _services(a)
+    sa = workloads.service_account(spec)
+    if settings.acls and not gocompat.SAFE_NAME_RE.match(sa):
+        raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')
+    tproxy, overwrite, dns = _redirection(settings, a, namespace, namespace_labels)
+    metrics = _metrics(settings, a, spec)
+    health = _health_check(a, services)
+    return PodConfig(
+        services=services, service_name=service_raw, service_account=sa,
+        consul_namespace=consul_namespace(settings, namespace), tproxy=tproxy,
+        overwrite_probes=overwrite, consul_dns_ip=settings.consul_dns_ip if dns else "",
+        health_check=health, **metrics, **_proxy(settings, a, spec, metrics["merged_metrics"]))
 
 
 def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:

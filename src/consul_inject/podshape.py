@@ -57,6 +57,12 @@ def check(template: dict[str, Any], prefix: str) -> None:
     spec = spec or {}
     _expect(spec.get("securityContext"), dict, f"{at}spec.securityContext")
     _items(spec.get("volumes"), f"{at}spec.volumes")
+    if not _items(spec.get("containers"), f"{at}spec.containers"):
+        # Kubernetes refuses a pod template without containers (`Required value`); injection
+        # would add the sidecar and make a pod that runs nothing but the proxy.
+        raise TemplateError(f"{at}spec.containers",
+                            "is empty" if "containers" in spec else "is missing",
+                            "a pod needs at least one container; Kubernetes would reject it too")
     for list_key in ("initContainers", "containers"):
         for i, container in enumerate(_items(spec.get(list_key), f"{at}spec.{list_key}")):
             where = f"{at}spec.{list_key}[{i}]"

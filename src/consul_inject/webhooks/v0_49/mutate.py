@@ -18,6 +18,9 @@ from consul_inject.webhooks.v0_49 import upstreams as ups
 from consul_inject.webhooks.v0_49.settings import Settings
 
 PROBES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
+# The API server refuses an object whose annotations total more than this many bytes
+# (ValidateAnnotationsSize: the sum of len(key) + len(value) of every annotation).
+ANNOTATIONS_LIMIT = 256 * 1024
 
 
 def _original_pod(template: Mapping[str, Any]) -> str:
@@ -181,6 +184,33 @@ def _mark(meta: dict[str, Any], pod: podconfig.PodConfig) -> None:
         annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
 
 
+def _size(key: str, value: Any) -> int:
+    return len(key.encode()) + len(str(value).encode())
+
+
+def _check_annotations_size(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a pod the API server would refuse: annotations over 256 KiB once injected. The
+    original-pod annotation copies the whole template, its annotations included, so each of them
+    counts about twice: the one to shorten is the user's largest, unless the rest of the template
+    is what makes the copy large. (Helm 4 removes its filename annotation before applying.)"""
+    total = sum(_size(k, v) for k, v in after.items() if k != workloads.HELM4_FILENAME)
+    if total <= ANNOTATIONS_LIMIT:
+        return
+    what = (f"the pod's annotations after injection: {total} bytes, over the "
+            f"{ANNOTATIONS_LIMIT} bytes (256 KiB) Kubernetes accepts")
+    own = {k: _size(k, v) for k, v in before.items()
+           if k not in (ann.ORIGINAL_POD, workloads.HELM4_FILENAME)}
+    largest = max(own, key=own.__getitem__, default="")
+    copy = _size(ann.ORIGINAL_POD, after[ann.ORIGINAL_POD])
+    if largest and 2 * own[largest] >= copy:
+        raise TemplateError(largest, f"{what}; this one is {own[largest]} bytes, and injection "
+                            f"copies it into {ann.ORIGINAL_POD}",
+                            "shorten it; once injected, each annotation counts about twice")
+    raise TemplateError(ann.ORIGINAL_POD, f"{what}; this one, the pod template as JSON, is "
+                        f"{copy} bytes", "make the pod template smaller (long env values, "
+                        "commands, args or annotations)")
+
+
 def inject(
     settings: Settings,
     template: Mapping[str, Any],
@@ -218,6 +248,8 @@ def inject(
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
+    _check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
+                            annotations)
     consul_services = services if pod.multiport else tuple(s for s in services if s)
     sidecar = c.sidecar_ports(max(1, len(consul_services)), len(spec["containers"]))
     return Injection(out, consul_services, pod.upstreams, sidecar, settings.acls, warnings)

@@ -1,4 +1,5 @@
-"""Hostile and broken input: every case in tests/hostile/cases/ must be refused cleanly.
+"""Hostile and broken input: every case in tests/hostile/cases/ is refused cleanly, or, for a
+document of a kind injection never reads, passed through untouched.
 
 Each case is a folder:
 
@@ -6,14 +7,24 @@ Each case is a folder:
   `@@repeat(N,TEXT)@@` stands for TEXT repeated N times, so that 1 MiB values need no 1 MiB file;
 - `args` (optional): extra command-line arguments, one per line (`{case}` is the case folder;
   `@@repeat(...)@@` works here too);
-- `expected`: one or more lines, each a substring the single error line must contain;
-- `xfail` (optional): the reason, starting with `BUG:`, that today's behaviour is wrong. The case
+- `expected`: one or more lines, each a substring the single error line must contain; or, for a
+  pass-through case, a first line `pass-through: <kind>` and then substrings of the error that
+  reading the input's <kind> document would raise (yamlcodec.load, in-process);
+- `xfail` (optional): the reason, starting with `BUG`, that today's behaviour is wrong. The case
   keeps the correct expectation and runs as `xfail(strict=True)`, so fixing the bug turns it into
   an XPASS failure that asks for the marker to go.
 
-The command runs as a subprocess under resource limits set in `preexec_fn` (address space and CPU
-time; no wall-clock timer decides anything). It must exit 1, print nothing on stdout and exactly
-one line on stderr, `consul-inject: error: ...`, of at most MAX_LINE characters, and no traceback.
+A refused case runs as a subprocess under resource limits set in `preexec_fn` (address space and
+CPU time; no wall-clock timer decides anything). It must exit 1, print nothing on stdout and
+exactly one line on stderr, `consul-inject: error: ...`, of at most MAX_LINE characters, and no
+traceback.
+
+A pass-through case is the designed behaviour for kinds injection never reads (ConfigMaps,
+custom resources, ...: README and SECURITY.md): such documents are not parsed, so a document a
+reader would refuse (alias bombs, duplicate keys, tabs, Python tags, deep nesting) goes out byte
+for byte, as Helm rendered it, while the rest of the stream is injected. The run must exit 0
+with no error and no traceback, and every input document of that kind must appear unchanged on
+stdout; the case also checks that the document is one a reader refuses, with that error.
 """
 
 from __future__ import annotations
@@ -23,11 +34,15 @@ import re
 import resource
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
+
+from consul_inject import yamlcodec
+from consul_inject.problems import ConsulInjectError
+from tests.conftest import consul_inject
 
 HERE = Path(__file__).parent
 CASES_DIR = HERE / "cases"
@@ -37,15 +52,9 @@ CPU_LIMIT = 20  # seconds of CPU time
 OUTPUT_LIMIT = 64 << 20  # largest file the command may write
 MAX_LINE = 4096  # a "clear" line: long enough for any message, too short to echo a 1 MiB value
 PREFIX = "consul-inject: error: "
+PASS_THROUGH = "pass-through: "
 _REPEAT_RE = re.compile(rb"@@repeat\((\d+),(.*?)\)@@", re.DOTALL)
-
-
-def consul_inject() -> Path:
-    """The console script of the venv that runs the tests."""
-    path = Path(sys.executable).parent / "consul-inject"
-    if not path.exists():
-        pytest.fail(f"{path} is missing: install the package into the venv (make test does)")
-    return path
+_MARKER_RE = re.compile(rb"^---[ \t]*\r?\n", re.MULTILINE)
 
 
 def expand(data: bytes) -> bytes:
@@ -59,10 +68,14 @@ class Case:
     expected: tuple[str, ...]
     args: tuple[str, ...]
     xfail: str | None
+    pass_through: str | None = None  # the kind whose documents must come out unchanged
 
     @classmethod
     def load(cls, folder: Path) -> Case:
         expected = tuple(line for line in (folder / "expected").read_text("utf-8").splitlines() if line)
+        pass_through = None
+        if expected and expected[0].startswith(PASS_THROUGH):
+            pass_through, expected = expected[0][len(PASS_THROUGH):].strip(), expected[1:]
         args_file = folder / "args"
         args = tuple(
             expand(line.encode()).decode().replace("{case}", str(folder))
@@ -70,7 +83,18 @@ class Case:
         )
         xfail_file = folder / "xfail"
         xfail = xfail_file.read_text("utf-8").strip() if xfail_file.exists() else None
-        return cls(folder.name, folder, expected, args, xfail)
+        return cls(folder.name, folder, expected, args, xfail, pass_through)
+
+    def data(self) -> bytes:
+        return expand((self.folder / "input.yaml").read_bytes())
+
+    def source(self, tmp: Path) -> Path:
+        """The input file, expanded into `tmp` when it uses @@repeat."""
+        data = self.data()
+        if data == (self.folder / "input.yaml").read_bytes():
+            return self.folder / "input.yaml"
+        (tmp / "input.yaml").write_bytes(data)
+        return tmp / "input.yaml"
 
 
 def load_cases() -> list[Case]:
@@ -78,6 +102,8 @@ def load_cases() -> list[Case]:
 
 
 CASES = load_cases()
+REFUSED = [c for c in CASES if c.pass_through is None]
+PASSED_THROUGH = [c for c in CASES if c.pass_through is not None]
 
 
 def limit_resources() -> None:
@@ -132,28 +158,75 @@ def check_refused(outcome: Outcome, expected: tuple[str, ...]) -> None:
         assert part in line, f"{part!r} not in {line[:1500]!r}"
 
 
-def _params() -> list[object]:
-    marks = {c.name: pytest.mark.xfail(strict=True, reason=c.xfail) for c in CASES if c.xfail}
-    return [pytest.param(c, id=c.name, marks=marks.get(c.name, ())) for c in CASES]
+def documents_of_kind(data: bytes, kind: str) -> list[bytes]:
+    """The documents of a stream (split on its `---` lines, marker excluded) whose top-level
+    `kind:` line names `kind`: found without parsing, as the documents cannot be parsed."""
+    line = re.compile(rb"^kind:[ \t]*['\"]?" + re.escape(kind.encode()) + rb"['\"]?[ \t]*\r?$",
+                      re.MULTILINE)
+    return [doc for doc in _MARKER_RE.split(data) if line.search(doc)]
 
 
-@pytest.mark.parametrize("case", _params())
+def check_passed_through(outcome: Outcome, data: bytes, kind: str) -> None:
+    """Exit 0, no error, and every `kind` document of the input on stdout, byte for byte."""
+    assert "Traceback" not in outcome.stderr, outcome.stderr[-2000:]
+    assert outcome.code == 0, f"{describe_exit(outcome.code)}; stderr: {outcome.stderr[:1000]!r}"
+    assert "error" not in outcome.stderr, outcome.stderr[:1000]
+    assert outcome.stderr.splitlines()[-1].startswith("consul-inject: "), outcome.stderr[-300:]
+    documents = documents_of_kind(data, kind)
+    assert documents, f"no {kind} document in the input: the case proves nothing"
+    for document in documents:
+        assert outcome.stdout.count(document) == 1, (
+            f"{kind} document not passed through byte for byte: {document[:300]!r}")
+
+
+def _params(cases: list[Case]) -> list[object]:
+    marks = {c.name: pytest.mark.xfail(strict=True, reason=c.xfail) for c in cases if c.xfail}
+    return [pytest.param(c, id=c.name, marks=marks.get(c.name, ())) for c in cases]
+
+
+@pytest.mark.parametrize("case", _params(REFUSED))
 def test_hostile_input_is_refused(case: Case, tmp_path: Path) -> None:
-    raw = (case.folder / "input.yaml").read_bytes()
-    data = expand(raw)
-    source = case.folder / "input.yaml"
-    if data != raw:
-        source = tmp_path / "input.yaml"
-        source.write_bytes(data)
-    check_refused(run_cli(["inject", str(source), *case.args], tmp_path), case.expected)
+    check_refused(run_cli(["inject", str(case.source(tmp_path)), *case.args], tmp_path),
+                  case.expected)
+
+
+@pytest.mark.parametrize("case", _params(PASSED_THROUGH))
+def test_unread_kinds_pass_through_byte_for_byte(case: Case, tmp_path: Path) -> None:
+    assert case.pass_through is not None
+    data = case.data()
+    outcome = run_cli(["inject", str(case.source(tmp_path)), *case.args], tmp_path)
+    check_passed_through(outcome, data, case.pass_through)
+    # ... though a reader refuses the document: what passes is hostile, not harmless.
+    for document in documents_of_kind(data, case.pass_through):
+        with pytest.raises((yaml.YAMLError, ConsulInjectError)) as refused:
+            yamlcodec.load(document.decode("utf-8"))
+        for part in case.expected:
+            assert part in str(refused.value), f"{part!r} not in {str(refused.value)[:500]!r}"
 
 
 def test_corpus_size_and_shape() -> None:
     """At least 80 cases; every xfail names the bug; every case says what it expects."""
     assert len(CASES) >= 80, len(CASES)
+    assert len(PASSED_THROUGH) >= 6, [c.name for c in PASSED_THROUGH]
     for case in CASES:
         assert case.expected, f"{case.name}: empty expected"
-        assert case.xfail is None or case.xfail.startswith(("BUG", "BY DESIGN")), case.name
+        assert case.xfail is None or case.xfail.startswith("BUG"), case.name
+        assert case.pass_through is None or case.pass_through not in (
+            "Deployment", "Service", "Pod"), f"{case.name}: a kind injection reads"
+
+
+def test_pass_through_check_can_fail() -> None:
+    """check_passed_through fails on a changed, a missing or a refused document."""
+    data = b"---\nkind: ConfigMap\ndata: {a: 1}\n---\nkind: Deployment\n"
+    kept = Outcome(0, b"---\nkind: ConfigMap\ndata: {a: 1}\n---\nchanged\n", "consul-inject: ok\n")
+    check_passed_through(kept, data, "ConfigMap")
+    assert documents_of_kind(data, "ConfigMap") == [b"kind: ConfigMap\ndata: {a: 1}\n"]
+    for outcome, kind in ((Outcome(0, b"kind: ConfigMap\ndata: {a: 2}\n", "consul-inject: ok\n"),
+                           "ConfigMap"),
+                          (kept, "Widget"),
+                          (Outcome(1, b"", "consul-inject: error: x\n"), "ConfigMap")):
+        with pytest.raises(AssertionError):
+            check_passed_through(outcome, data, kind)
 
 
 def test_stdin_path_is_refused_the_same_way(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import yamlcodec
-from tests.hostile.test_hostile import child_env, consul_inject
+from tests.conftest import consul_inject, load_all
+from tests.hostile.test_hostile import child_env
 
 MB = 1 << 20
 AS_LIMIT = 2 << 30
@@ -58,7 +58,7 @@ def run_measured(path: Path, tmp: Path) -> tuple[int, bytes, str, int]:
 def identities(text: str) -> list[tuple[Any, ...]]:
     """(apiVersion, kind, namespace, name) of every document and every List item, in order."""
     out: list[tuple[Any, ...]] = []
-    for doc in yaml.load_all(text, Loader=yamlcodec.KubeLoader):
+    for doc in load_all(text):
         if not isinstance(doc, dict):
             continue
         for res in [doc, *(doc.get("items") or [] if doc.get("kind") == "List" else [])]:

@@ -22,10 +22,10 @@ from typing import Any
 
 import yaml
 
-from consul_inject import emitter, stream, workloads, yamlcodec
+from consul_inject import emitter, stream, values, workloads, yamlcodec
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import schema as schema_mod
-from consul_inject.values import strvals as values_mod
+from consul_inject.values.tree import merge
 
 CHART_NAME = "consul-connect-inject"
 SETTINGS_LABEL = "consul-inject.io/settings"
@@ -95,7 +95,7 @@ def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
 
     tree = defaults()
     if overrides:
-        tree = values_mod.merge(tree, overrides)
+        tree = merge(tree, overrides)
     ordered = {k: tree[k] for k in schema_mod.load()["properties"] if k in tree}
     ordered.update({k: v for k, v in tree.items() if k not in ordered})
     source = resources.files("consul_inject").joinpath("templates/values.yaml.j2").read_text("utf-8")
@@ -168,14 +168,9 @@ def find_helm() -> str:
 
 
 def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
-    """`helm package` the chart into DEST; -f/--set values are baked into its values.yaml
-    (validated first). Returns the .tgz path."""
-    from consul_inject.values import check as validate
-
-    errors = validate.validate_merged(values_files, sets)
-    if errors:
-        raise ConsulInjectError("the values are not valid: " + " | ".join(errors))
-    user = values_mod.resolve(values_files, sets)
+    """`helm package` the chart into DEST; -f/--set values (read, merged and checked once:
+    ConsulInjectError with every error) are baked into its values.yaml. Returns the .tgz path."""
+    user = values.load(values_files, sets)
     source = chart_dir()
     target_dir = Path(dest)
     target_dir.mkdir(parents=True, exist_ok=True)

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import sys
 
-from consul_inject import chart
+from consul_inject import chart, values
 from consul_inject.problems import ConsulInjectError
-from consul_inject.values import check as validate
-from consul_inject.values import schema
+from consul_inject.values import report, schema
 
 
 def cmd_validate(paths: list[str], output: str = "text") -> int:
     """Validate each values file on its own; print every problem; 1 when any is an error."""
     if output not in ("text", "json"):
         raise ConsulInjectError(f'--output {output!r}: expected "text" or "json"')
-    problems = validate.validate_files(paths)
+    problems = values.validate_files(paths)
     if output == "json":
-        sys.stdout.write(validate.report_json(problems, paths))
+        sys.stdout.write(report.json_text(problems, paths))
     else:
-        sys.stdout.write(validate.report_text(problems, len(paths)))
+        sys.stdout.write(report.text(problems, len(paths)))
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
@@ -35,10 +34,10 @@ def cmd_schema() -> int:
 def cmd_chart_package(values_files: list[str], sets: list[str], dest: str = ".") -> int:
     """Package chart/consul-connect-inject (with -f/--set baked into its values.yaml) into DEST;
     print the .tgz path. Bad values: every problem on stderr, exit 1, nothing written."""
-    errors = validate.validate_merged(values_files, sets)
-    if errors:
-        sys.stderr.write("".join(f"consul-inject: error: {line}\n" for line in errors))
+    try:
+        target = chart.package(values_files, sets, dest)
+    except ConsulInjectError as err:
+        sys.stderr.write("".join(f"consul-inject: error: {p.text()}\n" for p in err.problems))
         return 1
-    target = chart.package(values_files, sets, dest)
     sys.stdout.write(f"{target}\n")
     return 0

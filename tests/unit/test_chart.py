@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import chart, commands, yamlcodec
+from consul_inject import chart, commands, values, yamlcodec
 from consul_inject.problems import ConsulInjectError
-from consul_inject.values import check as validate
 from consul_inject.values import schema as schema_mod
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +37,7 @@ def test_values_yaml_holds_the_schema_defaults() -> None:
 
 def test_values_yaml_validates_and_has_a_comment_per_key() -> None:
     path = CHART / "values.yaml"
-    assert validate.validate_file(str(path)) == []
+    assert values.validate_files([str(path)]) == []
     lines = path.read_text(encoding="utf-8").splitlines()
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -132,10 +131,10 @@ def fake_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_package_bakes_values(fake_helm: Path, tmp_path: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
-    values = tmp_path / "mine.yaml"
-    values.write_text("connectInject:\n  default: true\n", encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("connectInject:\n  default: true\n", encoding="utf-8")
     dest = tmp_path / "out"
-    code = commands.cmd_chart_package([str(values)], ["controller.enabled=true"], str(dest))
+    code = commands.cmd_chart_package([str(mine)], ["controller.enabled=true"], str(dest))
     assert code == 0
     assert capsys.readouterr().out.strip() == str(dest / "consul-connect-inject-0.1.0.tgz")
     baked = yamlcodec.load(Path(f"{fake_helm}.values.yaml").read_text(encoding="utf-8"))
@@ -162,6 +161,23 @@ def test_package_refuses_bad_values(fake_helm: Path, tmp_path: Path,
     with pytest.raises(ConsulInjectError, match=r"--set connectInject.defualt=true: .*did you mean"):
         chart.package([], ["connectInject.defualt=true"], str(tmp_path))
     assert not Path(f"{fake_helm}.args").exists()
+
+
+def test_package_reads_checks_and_merges_the_values_once(
+        fake_helm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("connectInject:\n  default: true\n", encoding="utf-8")
+    calls: list[tuple[object, ...]] = []
+    load = values.load
+
+    def counting(*args: Any, **kwargs: Any) -> values.Checked:
+        calls.append(args)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(values, "load", counting)
+    assert commands.cmd_chart_package([str(mine)], ["controller.enabled=true"],
+                                      str(tmp_path / "out")) == 0
+    assert calls == [([str(mine)], ["controller.enabled=true"])]
 
 
 def test_package_without_helm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

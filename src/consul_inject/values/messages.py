@@ -11,10 +11,13 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consul_inject.values import schema as schema_mod
-from consul_inject.values.schema import Path, SchemaError
+from consul_inject.values.tree import Path, dotted
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
 
 _V1_BASE = "is a value of the consul-k8s 1.x chart, not of 0.49.8 (the version consul-inject follows)"
 _V1 = f"{_V1_BASE}; remove it"
@@ -60,6 +63,7 @@ FORMATS: dict[str, str] = {
     "absolute-path": 'an absolute path starting with "/"',
     "url-path": 'a URL path such as "/metrics"',
     "host-port": 'an address "host:port", such as "10.0.4.7:8503"',
+    "whole-number": "a whole number (0 or more)",
 }
 
 _TYPE_WORDS = {
@@ -69,11 +73,23 @@ _TYPE_WORDS = {
 _GO_BOOL_STRINGS = {"true", "false", "True", "False", "TRUE", "FALSE", "yes", "no", "on", "off"}
 
 
-def dotted(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+def json_type(value: Any) -> str:
+    """The JSON type name of a loaded YAML value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
 
 
 def show(value: Any) -> str:
@@ -83,11 +99,15 @@ def show(value: Any) -> str:
 
 
 def describe(value: Any) -> str:
-    kind = schema_mod.json_type(value)
+    kind = json_type(value)
     words = {"object": "a map", "array": "a list", "string": "the string", "boolean": "the boolean",
              "integer": "the number", "number": "the number", "null": "null"}
     return f"{words.get(kind, kind)} {show(value)}" if kind not in ("object", "array", "null") \
         else words[kind]
+
+
+def not_a_map(value: Any) -> str:
+    return f"values must be a map of keys at the top level, not {describe(value)}"
 
 
 def _node(path: Path) -> Mapping[str, Any] | None:
@@ -238,10 +258,12 @@ def _range_message(node: Mapping[str, Any], value: Any) -> str:
     return f"{show(value)} is greater than {high}"
 
 
-def explain(error: SchemaError) -> tuple[Path, str]:
-    """The values path to report and the message for one schema failure."""
-    node, value, path = error.schema, error.instance, error.path
-    keyword = error.keyword
+def explain(error: ValidationError) -> tuple[Path, str]:
+    """The values path to report and the message for one schema failure (a jsonschema error;
+    a false schema has no keyword)."""
+    node: Mapping[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    value, path = error.instance, tuple(error.path)
+    keyword = error.validator or "false"
     if keyword == "x-rule":
         target = tuple(str(node["x-path"]).split("."))
         return target, str(node["x-message"])

@@ -1,72 +1,24 @@
-"""Chart values from `-f` files and `--set` flags, merged with Helm's precedence (later wins).
+"""`--set` values in Helm's strvals syntax: `a.b=c`, several assignments separated by commas,
+`\\,` and `\\.` escapes, lists as `{x,y}`, indexes as `a[0]=x`; `true`/`false`/`null` and plain
+integers are typed, everything else is a string (`--set-string` keeps everything a string).
 
-`--set` follows Helm's strvals syntax: `a.b=c`, several assignments separated by commas, `\\,` and
-`\\.` escapes, lists as `{x,y}`, indexes as `a[0]=x`; `true`/`false`/`null` and plain integers are
-typed, everything else is a string (`--set-string` keeps everything a string).
+`merge` (Helm's coalesce, from tree.py) and `resolve` (an unchecked merge of `-f` files and
+`--set` flags) stay importable here for callers outside this package; `consul_inject.values.load`
+is the checked way in.
 """
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from consul_inject import yamlcodec
 from consul_inject.problems import ConsulInjectError
+from consul_inject.values import files
+from consul_inject.values.tree import Values, merge
 
-Values = dict[str, Any]
+__all__ = ["MAX_INDEX", "MAX_KEY_PARTS", "Values", "merge", "parse_set", "resolve"]
 MAX_INDEX = 65536  # Helm's strvals refuses larger list indexes too
 MAX_KEY_PARTS = 100  # no chart value nests deeper; a bound keeps hostile flags cheap
-
-
-def load_file(path: str) -> Values:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConsulInjectError(f"{path}: cannot read values file: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConsulInjectError(f"{path}: values file is not UTF-8 text") from None
-    try:
-        data = yamlcodec.load(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise ConsulInjectError(f"{where}: invalid YAML: {err.problem}") from None
-    except yaml.YAMLError as err:
-        raise ConsulInjectError(f"{path}: invalid YAML: {err}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConsulInjectError(f"{path}: values must be a mapping at the top level, not a "
-                         f"{type(data).__name__}")
-    return data
-
-
-def value_at(values: Mapping[str, Any], dotted: str) -> Any:
-    """The value at a dotted key path such as `connectInject.enabled`, or None."""
-    node: Any = values
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
-def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Values:
-    """Helm's coalesce: maps merge key by key, anything else replaces; null deletes the key."""
-    out: Values = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _typed(text: str, as_string: bool) -> Any:
@@ -198,14 +150,17 @@ def _assign(tree: Values, parts: list[str | int], value: Any, flag: str) -> None
             node = node[part]
 
 
-def resolve(files: list[str], sets: list[str], set_strings: list[str] | None = None) -> Values:
-    """Merge `-f` files in order, then `--set`, then `--set-string` (Helm's order)."""
+def resolve(paths: list[str], sets: list[str], set_strings: list[str] | None = None) -> Values:
+    """Merge `-f` files in order, then `--set`, then `--set-string` (Helm's order), unchecked;
+    a file that does not load, or a `--set` that does not parse, raises ConsulInjectError."""
     merged: Values = {}
-    for path in files:
-        merged = merge(merged, load_file(path))
+    for path in paths:
+        layer = files.read_file(path)
+        if layer.problems:
+            raise ConsulInjectError(layer.problems)
+        merged = merge(merged, layer.tree)
     for expr in sets:
         merged = merge(merged, parse_set(expr))
     for expr in set_strings or []:
         merged = merge(merged, parse_set(expr, as_string=True))
     return merged
-

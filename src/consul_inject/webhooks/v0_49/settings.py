@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 from consul_inject import gocompat
 from consul_inject.problems import ConsulInjectError, Problem
-from consul_inject.values.strvals import value_at
+from consul_inject.values import checked
+from consul_inject.values.tree import value_at
 
 _PEM_RE = re.compile(
     r"^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?)+\Z"
@@ -100,12 +101,13 @@ class Settings:
         return bool(self.auth_method)
 
 
-def ValuesError(path: str, problem: str) -> ConsulInjectError:
-    return ConsulInjectError(Problem(problem, key=path, where="values"))
+def _refused(key: str, message: str) -> ConsulInjectError:
+    """What the values allow but the command line's facts do not (a CA file, a DNS IP)."""
+    return ConsulInjectError(Problem(message, key=key, where="values"))
 
 
 class _Values:
-    """Typed reads of merged chart values by dotted path, with the path in every error."""
+    """Reads of checked chart values by dotted path (the schema fixed their types)."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
@@ -115,13 +117,7 @@ class _Values:
 
     def boolean(self, path: str, default: bool) -> bool:
         value = self.raw(path)
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value in gocompat.BOOLS:
-            return gocompat.BOOLS[value]
-        raise ValuesError(path, f"{value!r} is not a boolean; expected true or false")
+        return default if value is None else bool(value)
 
     def dash_boolean(self, path: str, inherit: bool) -> bool:
         """Keys whose "-" means "follow the global switch"."""
@@ -129,43 +125,20 @@ class _Values:
 
     def string(self, path: str, default: str = "") -> str:
         value = self.raw(path)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValuesError(path, f"{value!r} is not a string")
-        return str(value)
+        return default if value is None else str(value)
 
-    def name_list(self, path: str) -> tuple[str, ...]:
+    def name_list(self, path: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.raw(path)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValuesError(
-                path, f"{value!r} is not a list of namespace names; write a YAML list, or "
-                f"--set '{path}={{a,b}}'"
-            )
-        return tuple(value)
+        return default if value is None else tuple(value)
 
-    def port(self, path: str, default: int, low: int = 1) -> str:
+    def number(self, path: str, default: int) -> int:
+        """Ports and counts: a whole number (the schema allows digits in a string for some)."""
         value = self.raw(path)
-        if value is None:
-            return str(default)
-        number = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if isinstance(value, str) and value.isdigit():
-            number = int(value)
-        if number is None or not low <= number <= 65535:
-            raise ValuesError(path, f"{value!r} is not a port number ({low}-65535)")
-        return str(number)
+        return default if value is None else int(value)
 
     def quantity(self, path: str) -> str | None:
         value = self.raw(path)
-        if value is None or value == "":
-            return None
-        text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
-            else value
-        if not isinstance(text, str) or not gocompat.is_quantity(text):
-            raise ValuesError(path, f"{value!r} is not a Kubernetes quantity ({gocompat.QUANTITY_FORM})")
-        return text
+        return None if value is None or value == "" else str(value)
 
     def resources(self, path: str, default: Resources) -> Resources:
         def pick(sub: str, fallback: str | None) -> str | None:
@@ -196,168 +169,126 @@ def from_values(
     dns_ip: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Build Settings from merged chart values (user values over nothing: defaults live here)."""
-    v = _Values(values)
-    global_enabled = v.boolean("global.enabled", True)
+    """Build Settings from merged chart values (user values over nothing: defaults live here).
+
+    Values that `consul_inject.values.load` returned are mapped as they are; any other tree is
+    checked first (ConsulInjectError with every problem), so bad values are never mapped. What
+    is refused here depends on the command line: TLS without --consul-ca-file, a CA file that
+    is not PEM, a DNS IP that is not an IP, a release name that makes the ACL auth method name
+    unsafe for the init script."""
+    v = _Values(checked(values))
     fullname = consul_fullname(values, release)
-
-    auth_method = v.string("connectInject.overrideAuthMethodName")
-    if not auth_method and v.boolean("global.acls.manageSystemACLs", False):
-        auth_method = f"{fullname}-k8s-auth-method"
-
-    enable_namespaces = v.boolean("global.enableConsulNamespaces", False)
-    mirroring = v.boolean("connectInject.consulNamespaces.mirroringK8S", False)
-    if mirroring and not enable_namespaces:
-        raise ValuesError(
-            "connectInject.consulNamespaces.mirroringK8S",
-            "needs global.enableConsulNamespaces=true (the chart fails the same way)",
-        )
-    partitions = v.boolean("global.adminPartitions.enabled", False)
-    if partitions and not enable_namespaces:
-        raise ValuesError(
-            "global.adminPartitions.enabled",
-            "needs global.enableConsulNamespaces=true (the chart fails the same way)",
-        )
-    if v.raw("connectInject.imageEnvoy") is not None:
-        raise ValuesError(
-            "connectInject.imageEnvoy", "is not a chart value; set global.imageEnvoy instead"
-        )
-    destination = v.string("connectInject.consulNamespaces.consulDestinationNamespace", "default")
-    for path, name in (("connectInject.consulNamespaces.consulDestinationNamespace", destination),
-                       ("global.adminPartitions.name",
-                        v.string("global.adminPartitions.name", "default"))):
-        if name in ("system", "universal", "operator", "root"):
-            raise ValuesError(path, f'"{name}" is a name Consul reserves for future use')
-
-    timeout_text = v.string("global.consulAPITimeout", "5s")
-    try:
-        timeout_ns = gocompat.parse_duration(timeout_text)
-    except ValueError:
-        raise ValuesError(
-            "global.consulAPITimeout", f'"{timeout_text}" is not a duration such as "5s" or "1m"'
-        ) from None
-    if timeout_ns <= 0:
-        raise ValuesError("global.consulAPITimeout", "must be greater than zero")
-
-    tls = v.boolean("global.tls.enabled", False)
-    ca_text = ""
-    if tls:
-        if not ca_cert:
-            raise ValuesError(
-                "global.tls.enabled",
-                "TLS is on, so the injected init script embeds the Consul CA certificate; "
-                "pass it with --consul-ca-file ca.pem",
-            )
-        ca_text = ca_cert.replace("\r\n", "\n")
-        if not _PEM_RE.match(ca_text):
-            raise ValuesError(
-                "global.tls.enabled",
-                "the --consul-ca-file content is not PEM certificate text (BEGIN/END CERTIFICATE "
-                "lines around base64)",
-            )
-
-    dns_enabled = v.dash_boolean("dns.enabled", global_enabled)
-    consul_dns = dns_enabled and v.boolean("dns.enableRedirection", False)
-    env = environ or {}
-    dns_host_var = fullname.upper().replace("-", "_") + "_DNS_SERVICE_HOST"
-    ip = dns_ip or env.get(dns_host_var, "")
-    if ip and not gocompat.is_ip(ip):
-        raise ValuesError("dns.clusterIP", f'"{ip}" is not an IP address')
-
-    metrics_global = v.boolean("global.metrics.enabled", False)
-    log_level = v.string("connectInject.logLevel") or v.string("global.logLevel", "info")
-    if log_level not in ("trace", "debug", "info", "warn", "error"):
-        raise ValuesError("connectInject.logLevel" if v.string("connectInject.logLevel")
-                          else "global.logLevel",
-                          f'"{log_level}" is not a log level; expected trace, debug, info, warn or '
-                          "error")
-    concurrency_raw = v.raw("connectInject.sidecarProxy.concurrency")
-    concurrency = 2 if concurrency_raw is None else concurrency_raw
-    if isinstance(concurrency, str) and concurrency.isdigit():
-        concurrency = int(concurrency)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 0:
-        raise ValuesError(
-            "connectInject.sidecarProxy.concurrency",
-            f"{concurrency_raw!r} is not a whole number >= 0",
-        )
-
-    settings = Settings(
-        enabled=v.dash_boolean("connectInject.enabled", global_enabled)
-        if v.raw("connectInject.enabled") is not None else True,
-        require_annotation=not v.boolean("connectInject.default", False),
-        allow_namespaces=v.name_list("connectInject.k8sAllowNamespaces")
-        if v.raw("connectInject.k8sAllowNamespaces") is not None else ("*",),
-        deny_namespaces=v.name_list("connectInject.k8sDenyNamespaces"),
-        namespace_selector=v.string("connectInject.namespaceSelector", DEFAULT_NAMESPACE_SELECTOR),
-        consul_app_name=v.string("nameOverride") or "consul",
-        image_consul=v.string("connectInject.imageConsul") or v.string(
-            "global.image", Settings.image_consul),
-        image_envoy=v.string("global.imageEnvoy", Settings.image_envoy),
-        image_consul_k8s=v.string("connectInject.image") or v.string(
-            "global.imageK8S", Settings.image_consul_k8s),
-        envoy_extra_args=v.string("connectInject.envoyExtraArgs"),
-        auth_method=auth_method,
-        consul_ca_cert=ca_text,
-        partition=v.string("global.adminPartitions.name", "default") if partitions else "",
-        enable_namespaces=enable_namespaces,
-        destination_namespace=destination,
-        mirroring=mirroring,
-        mirroring_prefix=v.string("connectInject.consulNamespaces.mirroringK8SPrefix"),
+    return Settings(
+        **_gates(v),
+        **_images(v),
+        **_consul(v, fullname, release),
+        **_metrics(v),
+        consul_ca_cert=_ca_text(ca_cert) if v.boolean("global.tls.enabled", False) else "",
         tproxy=v.boolean("connectInject.transparentProxy.defaultEnabled", True),
         overwrite_probes=v.boolean("connectInject.transparentProxy.defaultOverwriteProbes", True),
         cni=v.boolean("connectInject.cni.enabled", False),
-        consul_dns=consul_dns,
-        consul_dns_ip=ip,
+        consul_dns=v.dash_boolean("dns.enabled", v.boolean("global.enabled", True))
+        and v.boolean("dns.enableRedirection", False),
+        consul_dns_ip=_dns_ip(fullname, dns_ip, environ or {}),
         resource_prefix=fullname,
         openshift=v.boolean("global.openshift.enabled", False),
         sidecar_resources=v.resources("connectInject.sidecarProxy.resources", Resources()),
-        envoy_concurrency=concurrency,
-        metrics=v.dash_boolean("connectInject.metrics.defaultEnabled", metrics_global),
-        metrics_merging=v.boolean("connectInject.metrics.defaultEnableMerging", False),
-        merged_metrics_port=v.port("connectInject.metrics.defaultMergedMetricsPort", 20100, 1024),
-        prometheus_scrape_port=v.port(
-            "connectInject.metrics.defaultPrometheusScrapePort", 20200, 1024),
-        prometheus_scrape_path=v.string(
-            "connectInject.metrics.defaultPrometheusScrapePath", "/metrics") or "/metrics",
+        envoy_concurrency=v.number("connectInject.sidecarProxy.concurrency", 2),
         init_resources=v.resources("connectInject.initContainer.resources", INIT_RESOURCES),
         consul_sidecar_resources=v.resources("global.consulSidecarContainer.resources",
                                              CONSUL_SIDECAR_RESOURCES),
-        consul_api_timeout=gocompat.format_duration(timeout_ns),
-        log_level=log_level,
+        log_level=v.string("connectInject.logLevel") or v.string("global.logLevel", "info"),
         log_json=v.boolean("global.logJSON", False),
-        missing_service=_choice(v, "consulInject.missingService", ("error", "warn")),
+        missing_service=v.string("consulInject.missingService", "error"),
         create_service_account_secrets=v.boolean("consulInject.createServiceAccountSecrets", False),
     )
-    _check_script_safe(settings)
-    return settings
 
 
-def _choice(v: _Values, path: str, choices: tuple[str, ...]) -> str:
-    value = v.string(path, choices[0])
-    if value not in choices:
-        raise ValuesError(path, f"{value!r} is not one of {', '.join(choices)}")
-    return value
+def _gates(v: _Values) -> dict[str, Any]:
+    """What decides whether a pod is injected."""
+    enabled = v.raw("connectInject.enabled") is None or v.dash_boolean(
+        "connectInject.enabled", v.boolean("global.enabled", True))
+    return {
+        "enabled": enabled,
+        "require_annotation": not v.boolean("connectInject.default", False),
+        "allow_namespaces": v.name_list("connectInject.k8sAllowNamespaces", ("*",)),
+        "deny_namespaces": v.name_list("connectInject.k8sDenyNamespaces"),
+        "namespace_selector": v.string("connectInject.namespaceSelector",
+                                       DEFAULT_NAMESPACE_SELECTOR),
+        "consul_app_name": v.string("nameOverride") or "consul",
+    }
 
 
+def _images(v: _Values) -> dict[str, Any]:
+    return {
+        "image_consul": v.string("connectInject.imageConsul")
+        or v.string("global.image", Settings.image_consul),
+        "image_envoy": v.string("global.imageEnvoy", Settings.image_envoy),
+        "image_consul_k8s": v.string("connectInject.image")
+        or v.string("global.imageK8S", Settings.image_consul_k8s),
+        "envoy_extra_args": v.string("connectInject.envoyExtraArgs"),
+    }
 
-def _check_script_safe(settings: Settings) -> None:
-    """Values that the init shell script quotes must not be able to break out of the quotes."""
-    checks = (
-        ("connectInject.overrideAuthMethodName", settings.auth_method),
-        ("global.adminPartitions.name", settings.partition),
-        ("connectInject.consulNamespaces.consulDestinationNamespace",
-         settings.destination_namespace if settings.enable_namespaces else ""),
-        ("connectInject.consulNamespaces.mirroringK8SPrefix", settings.mirroring_prefix),
-    )
-    for path, value in checks:
-        if value and not gocompat.SAFE_NAME_RE.match(value) and not (
-            path.endswith("Prefix") and re.match(r"^[A-Za-z0-9._-]+\Z", value)
-        ):
-            raise ValuesError(
-                path, f"{value!r} is not a name; use letters, digits, '-', '.' and '_' only"
-            )
-    if not gocompat.URL_PATH_RE.match(settings.prometheus_scrape_path):
-        raise ValuesError(
-            "connectInject.metrics.defaultPrometheusScrapePath",
-            f"{settings.prometheus_scrape_path!r} is not a URL path such as /metrics",
-        )
+
+def _consul(v: _Values, fullname: str, release: str) -> dict[str, Any]:
+    """Where and how sidecars register: ACLs, partition, namespaces, the API timeout."""
+    partitions = v.boolean("global.adminPartitions.enabled", False)
+    return {
+        "auth_method": _auth_method(v, fullname, release),
+        "partition": v.string("global.adminPartitions.name", "default") if partitions else "",
+        "enable_namespaces": v.boolean("global.enableConsulNamespaces", False),
+        "destination_namespace": v.string(
+            "connectInject.consulNamespaces.consulDestinationNamespace", "default"),
+        "mirroring": v.boolean("connectInject.consulNamespaces.mirroringK8S", False),
+        "mirroring_prefix": v.string("connectInject.consulNamespaces.mirroringK8SPrefix"),
+        "consul_api_timeout": gocompat.format_duration(
+            gocompat.parse_duration(v.string("global.consulAPITimeout", "5s"))),
+    }
+
+
+def _metrics(v: _Values) -> dict[str, Any]:
+    prefix = "connectInject.metrics."
+    return {
+        "metrics": v.dash_boolean(prefix + "defaultEnabled",
+                                  v.boolean("global.metrics.enabled", False)),
+        "metrics_merging": v.boolean(prefix + "defaultEnableMerging", False),
+        "merged_metrics_port": str(v.number(prefix + "defaultMergedMetricsPort", 20100)),
+        "prometheus_scrape_port": str(v.number(prefix + "defaultPrometheusScrapePort", 20200)),
+        "prometheus_scrape_path": v.string(prefix + "defaultPrometheusScrapePath") or "/metrics",
+    }
+
+
+def _auth_method(v: _Values, fullname: str, release: str) -> str:
+    """overrideAuthMethodName, else `<fullname>-k8s-auth-method` with ACLs managed. The init
+    script quotes it, so a release name that makes it unsafe is refused."""
+    auth_method = v.string("connectInject.overrideAuthMethodName")
+    if auth_method or not v.boolean("global.acls.manageSystemACLs", False):
+        return auth_method
+    auth_method = f"{fullname}-k8s-auth-method"
+    if not gocompat.SAFE_NAME_RE.match(auth_method):
+        raise ConsulInjectError(Problem(
+            f"{release!r} makes the ACL auth method name {auth_method!r}, which is not a name; "
+            "use letters, digits, '-', '.' and '_' only", key="--release"))
+    return auth_method
+
+
+def _ca_text(ca_cert: str | None) -> str:
+    """TLS is on: the init script embeds the Consul CA certificate from --consul-ca-file."""
+    if not ca_cert:
+        raise _refused("global.tls.enabled",
+                       "TLS is on, so the injected init script embeds the Consul CA certificate; "
+                       "pass it with --consul-ca-file ca.pem")
+    ca_text = ca_cert.replace("\r\n", "\n")
+    if not _PEM_RE.match(ca_text):
+        raise _refused("global.tls.enabled",
+                       "the --consul-ca-file content is not PEM certificate text (BEGIN/END "
+                       "CERTIFICATE lines around base64)")
+    return ca_text
+
+
+def _dns_ip(fullname: str, dns_ip: str | None, environ: Mapping[str, str]) -> str:
+    """--consul-dns-ip, else the injector's <RESOURCE_PREFIX>_DNS_SERVICE_HOST variable."""
+    ip = dns_ip or environ.get(fullname.upper().replace("-", "_") + "_DNS_SERVICE_HOST", "")
+    if ip and not gocompat.is_ip(ip):
+        raise _refused("dns.clusterIP", f'"{ip}" is not an IP address')
+    return ip

@@ -1,4 +1,8 @@
-"""Injector settings from chart values, as the consul-k8s v0.49.8 chart turns values into flags."""
+"""Injector settings from chart values, as the consul-k8s v0.49.8 chart turns values into flags.
+
+Bad values are refused by `consul_inject.values` (so `validate` reports them too); `from_values`
+checks a tree that `values.load` did not return, so it never maps them. What only the command
+line can make wrong (a CA file, a DNS IP, the release name) the mapper refuses itself."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from consul_inject import gocompat
+from consul_inject import gocompat, values
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.webhooks.v0_49.decide import selector_matches
 from consul_inject.webhooks.v0_49.settings import Resources, Settings, from_values
@@ -32,9 +36,20 @@ def nested(path: str, value: Any) -> dict[str, Any]:
 
 
 def values_error(vals: dict[str, Any], **kwargs: Any) -> Problem:
+    """What the mapper refuses for a fact of the command line."""
+    assert [p for p in values.validate_values(vals) if p.severity == "error"] == []
     with pytest.raises(ConsulInjectError) as info:
         from_values(vals, **kwargs)
     (problem,) = info.value.problems
+    return problem
+
+
+def refused(vals: dict[str, Any]) -> Problem:
+    """The values check refuses `vals` (validate reports it); settings are never made of them."""
+    (problem,) = [p for p in values.validate_values(vals) if p.severity == "error"]
+    with pytest.raises(ConsulInjectError) as info:
+        from_values(vals)
+    assert info.value.problems == [problem]
     return problem
 
 
@@ -105,9 +120,14 @@ def test_resources_as_k8s_only_set_keys() -> None:
 # --- individual values ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("default", "require"), [(True, False), (False, True), ("true", False)])
+@pytest.mark.parametrize(("default", "require"), [(True, False), (False, True)])
 def test_connect_inject_default_flips_require_annotation(default: Any, require: bool) -> None:
     assert from_values(nested("connectInject.default", default)).require_annotation is require
+
+
+def test_connect_inject_default_as_a_string_is_refused() -> None:
+    err = refused(nested("connectInject.default", "true"))
+    assert err.message == 'is the string "true", not a boolean; write true or false without quotes'
 
 
 def test_images_from_values() -> None:
@@ -118,8 +138,8 @@ def test_images_from_values() -> None:
     assert (s.image_consul, s.image_consul_k8s) == ("c:2", "k:2")
 
 
-def test_connect_inject_image_envoy_raises() -> None:
-    err = values_error(nested("connectInject.imageEnvoy", "envoy:1"))
+def test_connect_inject_image_envoy_is_refused() -> None:
+    err = refused(nested("connectInject.imageEnvoy", "envoy:1"))
     assert err.key == "connectInject.imageEnvoy"
     assert "global.imageEnvoy" in err.text()
 
@@ -155,15 +175,24 @@ def test_override_auth_method_name_wins(manage: bool) -> None:
 
 
 def test_override_auth_method_name_must_be_script_safe() -> None:
-    err = values_error(nested("connectInject.overrideAuthMethodName", 'x"; rm -rf /'))
+    err = refused(nested("connectInject.overrideAuthMethodName", 'x"; rm -rf /'))
     assert err.key == "connectInject.overrideAuthMethodName"
+
+
+def test_a_release_name_that_makes_the_auth_method_unsafe_is_refused() -> None:
+    err = values_error(nested("global.acls.manageSystemACLs", True), release="r$(reboot)")
+    assert err.text() == ("--release: 'r$(reboot)' makes the ACL auth method name "
+                          "'r$(reboot)-consul-k8s-auth-method', which is not a name; use letters, "
+                          "digits, '-', '.' and '_' only")
+    assert from_values({}, release="r$(reboot)").auth_method == ""  # no ACLs: not in the script
 
 
 def test_resource_prefix_is_consul_fullname() -> None:
     assert from_values({}, release="rel").resource_prefix == "rel-consul"
     assert from_values({}, release="consul").resource_prefix == "consul-consul"
     assert from_values({"fullnameOverride": "f", "global": {"name": "g"}}).resource_prefix == "f"
-    assert from_values({"global": {"name": "x" * 70 + "-"}}).resource_prefix == "x" * 63
+    assert from_values({}, release="r" * 70).resource_prefix == "r" * 63
+    assert from_values({}, release="x" * 62).resource_prefix == "x" * 62  # "-consul" cut at "-"
     assert from_values({"global": {"name": "g"}}, release="rel").resource_prefix == "g"
 
 
@@ -190,10 +219,17 @@ def test_consul_api_timeout_is_go_duration_string(timeout: str, formatted: str) 
     assert from_values(nested("global.consulAPITimeout", timeout)).consul_api_timeout == formatted
 
 
-@pytest.mark.parametrize("timeout", ["0s", "0", "-1s", "abc", "5", "", "1x", "s"])
+@pytest.mark.parametrize("timeout", ["0s", "0", "abc", "5", "", "1x", "s"])
 def test_consul_api_timeout_invalid(timeout: str) -> None:
-    err = values_error(nested("global.consulAPITimeout", timeout))
+    err = refused(nested("global.consulAPITimeout", timeout))
     assert err.key == "global.consulAPITimeout"
+
+
+def test_consul_api_timeout_negative() -> None:
+    problems = values.validate_values(nested("global.consulAPITimeout", "-1s"))
+    assert [p.key for p in problems] == ["global.consulAPITimeout"] * 2
+    with pytest.raises(ConsulInjectError):
+        from_values(nested("global.consulAPITimeout", "-1s"))
 
 
 def test_go_duration_and_format() -> None:
@@ -208,7 +244,7 @@ def test_go_duration_and_format() -> None:
 
 
 def test_mirroring_needs_namespaces() -> None:
-    err = values_error(nested("connectInject.consulNamespaces.mirroringK8S", True))
+    err = refused(nested("connectInject.consulNamespaces.mirroringK8S", True))
     assert err.key == "connectInject.consulNamespaces.mirroringK8S"
     s = from_values({"global": {"enableConsulNamespaces": True},
                      "connectInject": {"consulNamespaces": {"mirroringK8S": True,
@@ -217,7 +253,7 @@ def test_mirroring_needs_namespaces() -> None:
 
 
 def test_admin_partitions_need_namespaces() -> None:
-    err = values_error(nested("global.adminPartitions.enabled", True))
+    err = refused(nested("global.adminPartitions.enabled", True))
     assert err.key == "global.adminPartitions.enabled"
     s = from_values({"global": {"enableConsulNamespaces": True,
                                 "adminPartitions": {"enabled": True}}})
@@ -232,8 +268,8 @@ def test_partition_name_disabled_is_ignored() -> None:
 
 
 @pytest.mark.parametrize("name", ["system", "universal", "operator", "root"])
-def test_reserved_destination_namespace_raises(name: str) -> None:
-    err = values_error({"global": {"enableConsulNamespaces": True},
+def test_reserved_destination_namespace_is_refused(name: str) -> None:
+    err = refused({"global": {"enableConsulNamespaces": True},
                         "connectInject": {"consulNamespaces": {
                             "consulDestinationNamespace": name}}})
     assert err.key == "connectInject.consulNamespaces.consulDestinationNamespace"
@@ -277,9 +313,11 @@ def test_tls_off_ignores_ca_cert() -> None:
                                  "connectInject.k8sDenyNamespaces"])
 @pytest.mark.parametrize("value", ["*", "a,b", {"a": 1}, [1, 2]])
 def test_namespace_lists_must_be_lists_of_strings(key: str, value: Any) -> None:
-    err = values_error(nested(key, value))
-    assert err.key == key
-    assert key in err.text()
+    problems = [p for p in values.validate_values(nested(key, value)) if p.severity == "error"]
+    assert problems
+    assert all(p.key.startswith(key) for p in problems)
+    with pytest.raises(ConsulInjectError, match=key.replace(".", r"\.")):
+        from_values(nested(key, value))
 
 
 def test_namespace_lists_from_values() -> None:
@@ -298,7 +336,7 @@ def test_envoy_concurrency(value: Any, expected: int) -> None:
 
 @pytest.mark.parametrize("value", [-1, "x", True, 1.5])
 def test_envoy_concurrency_invalid(value: Any) -> None:
-    err = values_error(nested("connectInject.sidecarProxy.concurrency", value))
+    err = refused(nested("connectInject.sidecarProxy.concurrency", value))
     assert err.key == "connectInject.sidecarProxy.concurrency"
 
 
@@ -308,13 +346,13 @@ def test_resources_from_values_and_bad_quantity() -> None:
     assert s.init_resources == Resources("100m", "50m", "25Mi", "1Gi")
     s = from_values(nested("connectInject.sidecarProxy.resources", {"limits": {"cpu": 1}}))
     assert s.sidecar_resources == Resources(cpu_limit="1")
-    err = values_error(nested("connectInject.sidecarProxy.resources.limits.cpu", "lots"))
+    err = refused(nested("connectInject.sidecarProxy.resources.limits.cpu", "lots"))
     assert err.key == "connectInject.sidecarProxy.resources.limits.cpu"
 
 
 @pytest.mark.parametrize("value", ["yes", "maybe", "on"])
 def test_boolean_values_reject_non_booleans(value: Any) -> None:
-    err = values_error(nested("connectInject.transparentProxy.defaultEnabled", value))
+    err = refused(nested("connectInject.transparentProxy.defaultEnabled", value))
     assert err.key == "connectInject.transparentProxy.defaultEnabled"
 
 
@@ -334,7 +372,7 @@ def test_log_level_connect_inject_over_global() -> None:
 def test_metrics_ports_validated() -> None:
     s = from_values(nested("connectInject.metrics.defaultPrometheusScrapePort", 20300))
     assert s.prometheus_scrape_port == "20300"
-    err = values_error(nested("connectInject.metrics.defaultPrometheusScrapePort", 80))
+    err = refused(nested("connectInject.metrics.defaultPrometheusScrapePort", 80))
     assert err.key == "connectInject.metrics.defaultPrometheusScrapePort"
 
 
@@ -357,3 +395,27 @@ def test_connect_inject_enabled_false() -> None:
     assert from_values(nested("global.enabled", False)).enabled is True
     assert from_values({"global": {"enabled": False},
                         "connectInject": {"enabled": "-"}}).enabled is False
+
+
+@pytest.mark.parametrize(("vals", "key"), [
+    (nested("global.logLevel", "verbose"), "global.logLevel"),
+    (nested("connectInject.logLevel", "INFO"), "connectInject.logLevel"),
+    (nested("consulInject.missingService", "ignore"), "consulInject.missingService"),
+    (nested("connectInject.metrics.defaultPrometheusScrapePath", "metrics"),
+     "connectInject.metrics.defaultPrometheusScrapePath"),
+    (nested("connectInject.metrics.defaultMergedMetricsPort", "20100"),
+     "connectInject.metrics.defaultMergedMetricsPort"),
+    ({"global": {"enableConsulNamespaces": True, "adminPartitions": {"enabled": True,
+                                                                     "name": "p;1"}}},
+     "global.adminPartitions.name"),
+    ({"global": {"enableConsulNamespaces": True}, "connectInject": {"consulNamespaces": {
+        "mirroringK8S": True, "mirroringK8SPrefix": "pre-$(x)"}}},
+     "connectInject.consulNamespaces.mirroringK8SPrefix"),
+])
+def test_other_values_the_mapper_used_to_refuse(vals: dict[str, Any], key: str) -> None:
+    assert refused(vals).key == key
+
+
+def test_checked_values_are_mapped_without_a_second_check() -> None:
+    loaded = values.load([], ["connectInject.default=true"])
+    assert from_values(loaded).require_annotation is False

@@ -1,4 +1,4 @@
-"""Chart values: Helm strvals `--set` syntax, `-f` files and Helm's merge precedence."""
+"""`--set` values in Helm's strvals syntax, and `resolve` (the unchecked merge of -f and --set)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import strvals as values
+from consul_inject.values.strvals import MAX_INDEX, MAX_KEY_PARTS
 
 # --- parse_set: structure -------------------------------------------------------------------
 
@@ -110,42 +111,13 @@ def test_parse_set_error_names_the_flag() -> None:
         values.parse_set("a[x]=1", as_string=True)
 
 
-# --- merge ----------------------------------------------------------------------------------
-
-
-def test_merge_later_wins() -> None:
-    assert values.merge({"a": 1, "b": 2}, {"a": 3}) == {"a": 3, "b": 2}
-
-
-def test_merge_maps_deep_merge() -> None:
-    base = {"global": {"name": "x", "tls": {"enabled": False, "port": 1}}}
-    over = {"global": {"tls": {"enabled": True}}}
-    assert values.merge(base, over) == {"global": {"name": "x", "tls": {"enabled": True,
-                                                                        "port": 1}}}
-
-
-def test_merge_lists_replace() -> None:
-    assert values.merge({"a": [1, 2, 3]}, {"a": [4]}) == {"a": [4]}
-
-
-def test_merge_null_deletes() -> None:
-    assert values.merge({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
-    assert values.merge({"a": 1}, {"a": None, "z": None}) == {}
-
-
-def test_merge_map_replaces_scalar_and_scalar_replaces_map() -> None:
-    assert values.merge({"a": 1}, {"a": {"b": 2}}) == {"a": {"b": 2}}
-    assert values.merge({"a": {"b": 2}}, {"a": 1}) == {"a": 1}
-
-
-def test_merge_does_not_mutate_inputs() -> None:
-    base: dict[str, Any] = {"a": {"b": [1]}}
-    over: dict[str, Any] = {"a": {"c": [2]}}
-    merged = values.merge(base, over)
-    merged["a"]["b"].append(9)
-    merged["a"]["c"].append(9)
-    assert base == {"a": {"b": [1]}}
-    assert over == {"a": {"c": [2]}}
+def test_parse_set_bounds_key_depth_and_index() -> None:
+    deep = "a." * 1000 + "b=1"
+    with pytest.raises(ConsulInjectError, match=f"nests 1001 levels; at most {MAX_KEY_PARTS}"):
+        values.parse_set(deep)
+    assert values.parse_set("a." * (MAX_KEY_PARTS - 1) + "b=1")
+    with pytest.raises(ConsulInjectError, match="is too large"):
+        values.parse_set(f"a[{MAX_INDEX + 1}]=1")
 
 
 def test_resolve_precedence(tmp_path: Path) -> None:
@@ -163,63 +135,8 @@ def test_resolve_later_set_wins() -> None:
     assert values.resolve([], ["a.b=1", "a=null"]) == {}
 
 
-# --- load_file ------------------------------------------------------------------------------
-
-
-def test_load_file_reads_mapping_with_kubernetes_meaning(tmp_path: Path) -> None:
-    path = tmp_path / "values.yaml"
-    path.write_text("global:\n  name: x\n  mode: 0644\n  flag: yes\n")
-    assert values.load_file(str(path)) == {"global": {"name": "x", "mode": 420, "flag": True}}
-
-
-@pytest.mark.parametrize("text", ["", "# nothing\n", "---\n"])
-def test_load_file_empty_is_empty_mapping(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "values.yaml"
-    path.write_text(text)
-    assert values.load_file(str(path)) == {}
-
-
-def test_load_file_missing(tmp_path: Path) -> None:
-    path = tmp_path / "nope.yaml"
-    with pytest.raises(ConsulInjectError, match="cannot read values file") as info:
-        values.load_file(str(path))
-    assert str(path) in str(info.value)
-
-
-def test_load_file_invalid_yaml_has_file_line_col(tmp_path: Path) -> None:
+def test_resolve_refuses_a_file_that_does_not_load(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("a: 1\nb: [1, 2\nc: 3\n")
-    with pytest.raises(ConsulInjectError, match="invalid YAML") as info:
-        values.load_file(str(path))
-    message = str(info.value)
-    assert message.startswith(f"{path}:")
-    line, col = message[len(str(path)) + 1:].split(":")[:2]
-    assert line.isdigit()
-    assert col.isdigit()
-    assert int(line) >= 2
-
-
-def test_load_file_duplicate_key_has_position(tmp_path: Path) -> None:
-    path = tmp_path / "dup.yaml"
-    path.write_text("a: 1\nb: 2\na: 3\n")
-    with pytest.raises(ConsulInjectError, match="invalid YAML") as info:
-        values.load_file(str(path))
-    assert str(info.value).startswith(f"{path}:3:1:")
-
-
-@pytest.mark.parametrize(("text", "kind"), [("- a\n- b\n", "list"), ("hello\n", "str"),
-                                            ("42\n", "int")])
-def test_load_file_non_mapping_top_level(tmp_path: Path, text: str, kind: str) -> None:
-    path = tmp_path / "values.yaml"
-    path.write_text(text)
-    with pytest.raises(ConsulInjectError, match=f"mapping at the top level, not a {kind}") as info:
-        values.load_file(str(path))
-    assert str(info.value).startswith(str(path))
-
-
-def test_load_file_not_utf8(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.yaml"
-    path.write_bytes(b"a: caf\xe9\n")
-    with pytest.raises(ConsulInjectError, match="not UTF-8") as info:
-        values.load_file(str(path))
-    assert str(path) in str(info.value)
+    path.write_text("a: [\n")
+    with pytest.raises(ConsulInjectError, match="invalid YAML"):
+        values.resolve([str(path)], [])

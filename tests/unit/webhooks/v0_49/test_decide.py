@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from consul_inject import values
 from consul_inject.problems import ConsulInjectError, TemplateError
 from consul_inject.webhooks.base import Decision
 from consul_inject.webhooks.v0_49 import annotations as ann
@@ -262,7 +263,16 @@ def test_selector_matches(selector: str, labels: dict[str, str], matches: bool) 
     ["matchExpressions: [{key: a, operator: Gt, values: [1]}]", "[1, 2]",
      "matchExpressions: [x]", "a: [b"],
 )
-def test_selector_invalid_raises_values_error(selector: str) -> None:
+def test_invalid_selectors_never_reach_the_decision(selector: str) -> None:
+    """The values check refuses them (consul_inject.values.selector), so no settings hold one."""
+    tree = {"connectInject": {"namespaceSelector": selector}}
+    (problem,) = values.validate_values(tree)
+    assert problem.key == "connectInject.namespaceSelector"
     with pytest.raises(ConsulInjectError) as info:
-        selector_matches(selector, {"a": "1"})
+        from_values(tree)
     assert info.value.problems[0].key == "connectInject.namespaceSelector"
+
+
+def test_an_unchecked_operator_is_an_internal_error() -> None:
+    with pytest.raises(ValueError, match="was not checked"):
+        selector_matches("matchExpressions: [{key: a, operator: Gt, values: [1]}]", {"a": "1"})

@@ -1,5 +1,6 @@
 """schema/values.schema.json: one source of truth in three places, draft-07, the official chart's
-keys and defaults, and the small evaluator agreeing with the `jsonschema` package."""
+keys and defaults, and its validator: jsonschema's Draft7Validator extended with our annotations
+(x-closed, x-rule, ECMA-262 `$`), which agrees with the plain Draft7Validator elsewhere."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import yaml
 
 from consul_inject import commands
 from consul_inject.values import schema as schema_mod
-from consul_inject.values.check import _prune
+from consul_inject.values.tree import prune as _prune
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SOURCE = REPO / "schema" / "values.schema.json"
 COPIES = (REPO / "chart" / "consul-connect-inject" / "values.schema.json",
           REPO / "src" / "consul_inject" / "data" / "values.schema.json")
@@ -58,10 +59,6 @@ def test_is_valid_draft07() -> None:
     schema = _schema()
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     jsonschema.Draft7Validator.check_schema(schema)
-
-
-def test_uses_only_keywords_the_evaluator_knows() -> None:
-    assert schema_mod.keywords(_schema()) <= schema_mod.SUPPORTED
 
 
 def test_sections_closed_top_level_open() -> None:
@@ -132,7 +129,7 @@ def test_map_defaults_match_the_official_file() -> None:
 
 def test_official_values_validate_with_both_validators() -> None:
     official = yaml.safe_load(OFFICIAL.read_text(encoding="utf-8"))
-    assert list(schema_mod.iter_errors(_schema(), _prune(official))) == []
+    assert list(schema_mod.iter_errors(_prune(official))) == []
     assert list(jsonschema.Draft7Validator(_schema()).iter_errors(official)) == []
 
 
@@ -141,7 +138,7 @@ def _corpus() -> list[Path]:
     return sorted(values.glob("*/*.yaml"))
 
 
-def test_evaluator_agrees_with_jsonschema_on_the_corpus() -> None:
+def test_our_validator_agrees_with_plain_draft7_on_the_corpus() -> None:
     validator = jsonschema.Draft7Validator(_closed(_schema()))
     checked = 0
     for path in _corpus():
@@ -168,9 +165,10 @@ def _at(path: tuple[str, ...], value: Any) -> dict[str, Any]:
     return result
 
 
-def test_evaluator_agrees_with_jsonschema_on_every_key() -> None:
+def test_our_validator_agrees_with_plain_draft7_on_every_key() -> None:
     """Every key of the schema, set to values of every type, alone or with the switches its
-    rules read: the evaluator and jsonschema must accept and refuse the same instances."""
+    rules read: our extensions change no verdict beyond x-closed (read as additionalProperties
+    false) and `$` (SAMPLES hold no final newline)."""
     schema = _schema()
     validator = jsonschema.Draft7Validator(_closed(schema))
     extra: tuple[dict[str, Any], ...] = ({}, {"global": {"enableConsulNamespaces": True}})
@@ -212,17 +210,19 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     ({"required": ["name"]}, {}, False),
     ({"additionalProperties": {"type": "string"}}, {"a": 1}, False),
 ])
-def test_evaluator_keywords(schema: dict[str, Any], instance: Any, ok: bool) -> None:
+def test_keywords(schema: dict[str, Any], instance: Any, ok: bool) -> None:
     assert schema_mod.valid(schema, instance) is ok
     assert jsonschema.Draft7Validator(_closed(schema)).is_valid(instance) is ok
 
 
 def test_dollar_matches_only_at_the_end() -> None:
-    """As in ECMA-262 and Go's RE2 (Helm); Python's re (and so the jsonschema package) would also
-    match before a final newline."""
+    """As in ECMA-262 and Go's RE2 (Helm); Python's re (and so the plain jsonschema package)
+    would also match before a final newline."""
     assert not schema_mod.valid({"pattern": "^[0-9]+s$"}, "5s\n")
     assert schema_mod.valid({"pattern": "^[0-9]+s$"}, "5s")
     assert schema_mod.valid({"pattern": "a\\$"}, "a$")
+    assert jsonschema.Draft7Validator({"pattern": "^[0-9]+s$"}).is_valid("5s\n")
+    assert not schema_mod.valid(_schema(), {"global": {"consulAPITimeout": "5s\n"}})
 
 
 def test_rules_name_a_known_key_and_a_message() -> None:
@@ -236,8 +236,37 @@ def test_rules_name_a_known_key_and_a_message() -> None:
 
 def test_a_failing_rule_is_one_error() -> None:
     instance = {"connectInject": {"consulNamespaces": {"mirroringK8S": True}}}
-    (error,) = schema_mod.iter_errors(_schema(), instance)
-    assert (error.keyword, error.schema["x-rule"]) == ("x-rule", "mirroring-needs-namespaces")
+    (error,) = schema_mod.iter_errors(instance)
+    assert isinstance(error, jsonschema.ValidationError)
+    assert (error.validator, error.schema["x-rule"]) == ("x-rule", "mirroring-needs-namespaces")
+    assert tuple(error.path) == ("connectInject", "consulNamespaces", "mirroringK8S")
+    assert error.message == error.schema["x-message"]
+
+
+def test_unknown_keys_are_one_error_each_at_their_path() -> None:
+    errors = list(schema_mod.iter_errors({"controller": {"a": 1, "b": 2},
+                                          "global": {"c": 3}}))
+    assert sorted(tuple(e.path) for e in errors) == [("controller", "a"), ("controller", "b"),
+                                                     ("global", "c")]
+    assert {e.validator for e in errors} == {"additionalProperties"}
+
+
+def test_global_is_closed_for_us_and_open_for_helm() -> None:
+    instance = {"global": {"someParentChartGlobal": True}}
+    assert not schema_mod.valid(_schema(), instance)
+    assert jsonschema.Draft7Validator(_schema()).is_valid(instance)
+
+
+def test_a_failed_type_is_the_only_error_of_its_node() -> None:
+    (error,) = schema_mod.iter_errors({"global": {"logLevel": 5}})
+    assert error.validator == "type"
+    plain = jsonschema.Draft7Validator(_schema()).iter_errors({"global": {"logLevel": 5}})
+    assert {e.validator for e in plain} == {"type", "enum"}
+
+
+def test_missing_keys_are_reported_at_their_path() -> None:
+    (error,) = schema_mod.iter_errors({"global": {"imagePullSecrets": [{}]}})
+    assert (error.validator, tuple(error.path)) == ("required", ("global", "imagePullSecrets", 0, "name"))
 
 
 def test_cmd_schema_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from consul_inject.problems import ConsulInjectError
+from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.webhooks.v0_49 import containers as c
 from consul_inject.webhooks.v0_49 import mutate as inject
 from consul_inject.webhooks.v0_49 import settings as settings_mod
@@ -186,7 +186,7 @@ POINTS = [
         "connectInject.metrics.defaultPrometheusScrapePath": "/metrics" + t})),
     Point("values-defaultMergedMetricsPort", lambda t: Config(values={
         "connectInject.metrics.defaultEnabled": True, "connectInject.metrics.defaultEnableMerging": True,
-        "connectInject.metrics.defaultMergedMetricsPort": "20100" + t})),
+        "connectInject.metrics.defaultMergedMetricsPort": "20100" + t if t else 20100})),
     Point("values-envoyExtraArgs", lambda t: Config(values={
         "connectInject.envoyExtraArgs": "--log-level debug" + t})),
     Point("values-logLevel", lambda t: Config(values={"global.logLevel": "debug" + t})),
@@ -212,10 +212,20 @@ def _payload_params() -> list[object]:
 @pytest.mark.parametrize(("point", "payload"), _payload_params())
 def test_payload_is_refused_or_changes_nothing(point: Point, payload: str) -> None:
     baseline = render(point.make(""))
+    attacked: Rendered | None = None
+    problems: list[Problem] = []
     try:
         attacked = render(point.make(payload))
-    except ConsulInjectError:
-        return  # refused: exit 1 with one line
+    except ConsulInjectError as refused:
+        problems = refused.problems
+    if attacked is None:
+        # Refused (exit 1): every problem says what is wrong and names the annotation, field or
+        # value it is about, which the CLI prints as one line each.
+        assert problems
+        for problem in problems:
+            assert problem.message, problem
+            assert problem.key or problem.where, problem
+        return
     before = set("\n".join(baseline.scripts).splitlines())
     changed = [line for s in attacked.scripts for line in s.splitlines() if line not in before]
     assert attacked.scripts == baseline.scripts, (

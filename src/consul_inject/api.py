@@ -57,12 +57,16 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
     """
     from consul_inject import pipeline, webhooks
     from consul_inject import values as values_mod
+    from consul_inject.values import strvals, tree
     from consul_inject.webhooks.base import SettingsContext
 
-    merged = values_mod.load((), set_values, base=values, base_source="values")
+    merged: dict[str, Any] = dict(values or {})
+    for expr in set_values:
+        merged = tree.merge(merged, strvals.parse_set(expr))
+    checked = values_mod.checked(merged)  # as `validate` checks a values file
     context = SettingsContext(release=release, ca_cert=consul_ca_cert, dns_ip=consul_dns_ip,
                               environ=dict(os.environ))
-    settings = webhooks.get().settings(merged, context)
+    settings = webhooks.get().settings(checked, context)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     result = pipeline.run(raw, settings, pipeline.Options(namespace=namespace, source=source,
                                                           transform=transform))

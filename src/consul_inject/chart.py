@@ -22,14 +22,12 @@ from typing import Any
 
 import yaml
 
-from consul_inject import emitter, stream, values, workloads, yamlcodec
+from consul_inject import emitter, values
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import schema as schema_mod
 from consul_inject.values.tree import merge
 
 CHART_NAME = "consul-connect-inject"
-SETTINGS_LABEL = "consul-inject.io/settings"
-SETTINGS_KEY = "values.yaml"
 SECTIONS = ("global", "connectInject", "controller", "consulInject", "dns")
 
 
@@ -103,59 +101,6 @@ def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
                              autoescape=False, undefined=jinja2.StrictUndefined)
     entries = list(_entries(schema_mod.load(), ordered, 0))
     return env.from_string(source).render(entries=entries, sections=", ".join(SECTIONS))
-
-
-def settings_values_from_stream(resources_: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The values in the chart's settings ConfigMap found among the stream's resources, or None.
-    Several such ConfigMaps must agree; a bad one is an ConsulInjectError naming it."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    for res in resources_:
-        if not (isinstance(res, dict) and res.get("kind") == "ConfigMap"
-                and res.get("apiVersion") == "v1"):
-            continue
-        meta: dict[str, Any] = res["metadata"] if isinstance(res.get("metadata"), dict) else {}
-        labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-        if str(labels.get(SETTINGS_LABEL)) != "true":
-            continue
-        name = f'configmap "{meta.get("name")}"'
-        data: dict[str, Any] = res["data"] if isinstance(res.get("data"), dict) else {}
-        text = data.get(SETTINGS_KEY)
-        if not isinstance(text, str):
-            raise ConsulInjectError(f'{name}: has label {SETTINGS_LABEL}: "true" but no data.{SETTINGS_KEY}')
-        try:
-            tree = yamlcodec.load(text)
-        except yaml.YAMLError as err:
-            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} is not valid YAML: {err}") from None
-        if tree is None:
-            tree = {}
-        if not isinstance(tree, dict):
-            raise ConsulInjectError(f"{name}: data.{SETTINGS_KEY} must be a map of values")
-        found.append((name, tree))
-    if not found:
-        return None
-    first_name, first = found[0]
-    for name, tree in found[1:]:
-        if tree != first:
-            raise ConsulInjectError(f"{first_name} and {name} hold different consul-inject settings; "
-                             "render one consul-connect-inject chart per release")
-    return first
-
-
-def settings_values_from_bytes(data: bytes, source: str = "<stdin>") -> dict[str, Any] | None:
-    """Like settings_values_from_stream, on the raw manifest stream: only documents that mention
-    the label are parsed, so a stream without the ConfigMap costs one substring search."""
-    if SETTINGS_LABEL.encode() not in data:
-        return None
-    _, segments = stream.split(stream.decode(data, source))
-    found: list[dict[str, Any]] = []
-    for segment in segments:
-        if segment.is_document and SETTINGS_LABEL in segment.text:
-            try:
-                doc = yamlcodec.load(segment.text)
-            except yaml.YAMLError:
-                continue  # the pipeline reports the document's YAML error with its position
-            found.extend(workloads.resources(doc))
-    return settings_values_from_stream(found)
 
 
 def find_helm() -> str:

@@ -20,7 +20,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from consul_inject import chart, commands, pipeline, yamlcodec
+from consul_inject import chart, commands, pipeline, release, yamlcodec
 from consul_inject.values import schema as schema_mod
 from consul_inject.values import strvals as values_mod
 from consul_inject.webhooks.v0_49 import settings
@@ -387,7 +387,7 @@ def test_seed_values_through_the_chart_settings(snippet: str, app_chart: Path,
         assert f"{flag} \\\n" in flags
     proc = run_helm(3, ["template", "rel", app_chart, "--namespace", "apps"], env)
     assert proc.returncode == 0, proc.stderr
-    found = chart.settings_values_from_stream(ours)
+    found = release.settings_values(ours)
     assert found is not None
     result = pipeline.run(proc.stdout.encode(), settings.from_values(found),
                           pipeline.Options(namespace="apps"))

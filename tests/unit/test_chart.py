@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import chart, commands, values, yamlcodec
+from consul_inject import chart, commands, pipeline, release, values, yamlcodec
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import schema as schema_mod
+from consul_inject.webhooks.v0_49.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "chart" / "consul-connect-inject"
@@ -75,7 +76,7 @@ def _configmap(values_text: str, label: str = "true", name: str = "rel-consul-in
 def test_settings_found_in_stream() -> None:
     resources = [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}},
                  _configmap("connectInject:\n  default: true\n")]
-    assert chart.settings_values_from_stream(resources) == {"connectInject": {"default": True}}
+    assert release.settings_values(resources) == {"connectInject": {"default": True}}
 
 
 @pytest.mark.parametrize("resource", [
@@ -85,14 +86,14 @@ def test_settings_found_in_stream() -> None:
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain"}},
 ])
 def test_settings_ignores_other_resources(resource: dict[str, Any]) -> None:
-    assert chart.settings_values_from_stream([resource]) is None
+    assert release.settings_values([resource]) is None
 
 
 def test_settings_must_agree() -> None:
     same = [_configmap("a: 1\n"), _configmap("a: 1\n", name="other")]
-    assert chart.settings_values_from_stream(same) == {"a": 1}
+    assert release.settings_values(same) == {"a": 1}
     with pytest.raises(ConsulInjectError, match="hold different consul-inject settings"):
-        chart.settings_values_from_stream([_configmap("a: 1\n"), _configmap("a: 2\n", name="b")])
+        release.settings_values([_configmap("a: 1\n"), _configmap("a: 2\n", name="b")])
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -101,14 +102,14 @@ def test_settings_must_agree() -> None:
 ])
 def test_settings_bad_configmap(text: str, message: str) -> None:
     with pytest.raises(ConsulInjectError, match=message):
-        chart.settings_values_from_stream([_configmap(text)])
+        release.settings_values([_configmap(text)])
 
 
 def test_settings_without_data_key() -> None:
     resource = _configmap("")
     resource["data"] = {}
     with pytest.raises(ConsulInjectError, match=r"no data\.values\.yaml"):
-        chart.settings_values_from_stream([resource])
+        release.settings_values([resource])
 
 
 # --- packaging with a stand-in helm ----------------------------------------------------------
@@ -201,17 +202,29 @@ def test_module_main_prints_values(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_settings_from_raw_stream() -> None:
+    """The pipeline finds the ConfigMap in its index pass, also inside a v1 List."""
+    def found_by(text: str) -> object:
+        seen: list[object] = []
+
+        def configure(found: object) -> Settings:
+            seen.append(found)
+            return Settings()
+
+        pipeline.run_release(text.encode(), configure, pipeline.Options())
+        (value,) = seen
+        return value
+
     text = ("---\n# Source: app/templates/a.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
             "  name: a\n---\n# Source: app/charts/consul-connect-inject/templates/s.yaml\n"
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n  labels:\n"
             '    consul-inject.io/settings: "true"\ndata:\n  values.yaml: |\n'
             "    connectInject:\n      default: true\n")
-    assert chart.settings_values_from_bytes(text.encode()) == {"connectInject": {"default": True}}
-    assert chart.settings_values_from_bytes(b"apiVersion: v1\nkind: Service\n") is None
+    assert found_by(text) == {"connectInject": {"default": True}}
+    assert found_by("apiVersion: v1\nkind: Service\n") is None
     listed = ("apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n"
               "    metadata:\n      labels: {consul-inject.io/settings: 'true'}\n"
               "    data: {values.yaml: 'a: 1'}\n")
-    assert chart.settings_values_from_bytes(listed.encode()) == {"a": 1}
+    assert found_by(listed) == {"a": 1}
 
 
 def test_every_values_entry_has_a_comment() -> None:

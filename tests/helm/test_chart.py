@@ -20,7 +20,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from consul_inject import chart, commands, pipeline, release, yamlcodec
+from consul_inject import commands, pipeline, release, yamlcodec
 from consul_inject.values import schema as schema_mod
 from consul_inject.values import strvals as values_mod
 from consul_inject.webhooks.v0_49 import settings

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from consul_inject import cli, yamlcodec
+from tests.conftest import cli_main, load_docs
 
 WEB = """\
 ---
@@ -78,11 +77,7 @@ BROKEN_YAML = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: [unclos
 ENVOY_V124 = "envoyproxy/envoy:v1.24.0"
 
 
-@pytest.fixture(autouse=True)
-def _private_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No Helm 4 mode, and the log file under tmp_path, never in the real home."""
-    monkeypatch.delenv("CONSUL_INJECT_HELM4", raising=False)
-    monkeypatch.setenv("CONSUL_INJECT_LOG", str(tmp_path / "log" / "last-run.log"))
+pytestmark = pytest.mark.usefixtures("cli_env")  # no Helm 4 mode; the log under tmp_path
 
 
 def stdin(monkeypatch: pytest.MonkeyPatch, data: str | bytes) -> None:
@@ -90,23 +85,10 @@ def stdin(monkeypatch: pytest.MonkeyPatch, data: str | bytes) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
 
 
-def main(capsys: pytest.CaptureFixture[bytes], *argv: str | Path) -> tuple[int, bytes, str]:
-    """Run the command line; returns (exit code, stdout bytes, stderr text)."""
-    code = cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err.decode("utf-8")
-
-
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))
     return path
-
-
-def load_all(text: str | bytes) -> list[Any]:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    return [d for d in yaml.load_all(text, Loader=yamlcodec.KubeLoader) if d is not None]
 
 
 def containers(doc: dict[str, Any]) -> list[str]:
@@ -130,13 +112,13 @@ def leftovers(folder: Path) -> list[str]:
 @pytest.mark.parametrize("argv", [["--help"], ["inject", "--help"], ["uninject", "--help"],
                                   ["inject", "-h"]])
 def test_help_exits_0(capsysbinary: pytest.CaptureFixture[bytes], argv: list[str]) -> None:
-    code, out, _ = main(capsysbinary, *argv)
+    code, out, _ = cli_main(capsysbinary, *argv)
     assert code == 0
     assert b"usage: consul-inject" in out
 
 
 def test_inject_help_lists_the_file_options(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    _, out, _ = main(capsysbinary, "inject", "--help")
+    _, out, _ = cli_main(capsysbinary, "inject", "--help")
     for flag in (b"--in-place", b"--output-file", b"--output {yaml,json}", b"--reinject"):
         assert flag in out
 
@@ -146,7 +128,7 @@ def test_inject_help_lists_the_file_options(capsysbinary: pytest.CaptureFixture[
                                   ["inject", "--in-place", "-o", "x.yaml"]])
 def test_usage_errors_exit_2(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path,
                              argv: list[str]) -> None:
-    code, out, err = main(capsysbinary, *argv)
+    code, out, err = cli_main(capsysbinary, *argv)
     assert code == 2
     assert out == b""
     assert "usage:" in err
@@ -157,7 +139,7 @@ def test_usage_errors_exit_2(capsysbinary: pytest.CaptureFixture[bytes], tmp_pat
 def test_bad_input_exits_1_with_nothing_on_stdout(capsysbinary: pytest.CaptureFixture[bytes],
                                                   tmp_path: Path, text: str) -> None:
     path = write(tmp_path / "in.yaml", text)
-    code, out, err = main(capsysbinary, "inject", path)
+    code, out, err = cli_main(capsysbinary, "inject", path)
     assert code == 1
     assert out == b""
     assert err.startswith("consul-inject: error: ")
@@ -166,14 +148,14 @@ def test_bad_input_exits_1_with_nothing_on_stdout(capsysbinary: pytest.CaptureFi
 
 
 def test_missing_file_exits_1(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
-    code, out, err = main(capsysbinary, "inject", tmp_path / "nope.yaml")
+    code, out, err = cli_main(capsysbinary, "inject", tmp_path / "nope.yaml")
     assert (code, out) == (1, b"")
     assert "nope.yaml" in err
 
 
 def test_bad_values_exit_1(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    code, out, err = main(capsysbinary, "inject", path, "--set",
+    code, out, err = cli_main(capsysbinary, "inject", path, "--set",
                           "connectInject.consulNamespaces.mirroringK8S=true")
     assert (code, out) == (1, b"")
     assert "mirroringK8S" in err
@@ -181,9 +163,9 @@ def test_bad_values_exit_1(capsysbinary: pytest.CaptureFixture[bytes], tmp_path:
 
 def test_good_input_exits_0(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    code, out, err = main(capsysbinary, "inject", path)
+    code, out, err = cli_main(capsysbinary, "inject", path)
     assert code == 0
-    assert "envoy-sidecar" in containers(by_kind(load_all(out), "Deployment"))
+    assert "envoy-sidecar" in containers(by_kind(load_docs(out), "Deployment"))
     assert 'deployment "web" injected' in err
 
 
@@ -192,12 +174,11 @@ def test_good_input_exits_0(capsysbinary: pytest.CaptureFixture[bytes], tmp_path
 
 def test_dash_reads_stdin(capsysbinary: pytest.CaptureFixture[bytes],
                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    expected = cli.main(["inject", str(write(tmp_path / "web.yaml", WEB)), "-o",
-                         str(tmp_path / "expected.yaml")])
+    expected, _, _ = cli_main(capsysbinary, "inject", write(tmp_path / "web.yaml", WEB), "-o",
+                              tmp_path / "expected.yaml")
     assert expected == 0
-    capsysbinary.readouterr()
     stdin(monkeypatch, WEB)
-    code, out, _ = main(capsysbinary, "inject", "-")
+    code, out, _ = cli_main(capsysbinary, "inject", "-")
     assert code == 0
     assert out == (tmp_path / "expected.yaml").read_bytes()
 
@@ -205,9 +186,9 @@ def test_dash_reads_stdin(capsysbinary: pytest.CaptureFixture[bytes],
 def test_post_renderer_reads_stdin(capsysbinary: pytest.CaptureFixture[bytes],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     stdin(monkeypatch, CONFIG + "---\n" + WEB)
-    code, out, _ = main(capsysbinary, "-n", "apps")
+    code, out, _ = cli_main(capsysbinary, "-n", "apps")
     assert code == 0
-    docs = load_all(out)
+    docs = load_docs(out)
     assert [d["kind"] for d in docs] == ["ConfigMap", "Service", "Deployment"]
     assert out.startswith(CONFIG.encode())  # untouched documents stay byte for byte
 
@@ -215,7 +196,7 @@ def test_post_renderer_reads_stdin(capsysbinary: pytest.CaptureFixture[bytes],
 def test_in_place_with_stdin_is_an_error(capsysbinary: pytest.CaptureFixture[bytes],
                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     stdin(monkeypatch, WEB)
-    code, out, err = main(capsysbinary, "inject", "--in-place", "-")
+    code, out, err = cli_main(capsysbinary, "inject", "--in-place", "-")
     assert (code, out) == (1, b"")
     assert "--in-place" in err
     assert "stdin" in err
@@ -226,7 +207,7 @@ def test_in_place_with_a_file_and_stdin_writes_nothing(
         tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
     stdin(monkeypatch, CONFIG)
-    code, _, _ = main(capsysbinary, "inject", "--in-place", path, "-")
+    code, _, _ = cli_main(capsysbinary, "inject", "--in-place", path, "-")
     assert code == 1
     assert path.read_text(encoding="utf-8") == WEB
     assert leftovers(tmp_path) == []
@@ -250,9 +231,9 @@ def test_folder_is_walked_recursively_in_sorted_order(capsysbinary: pytest.Captu
     # Not manifests: ignored even though they would not parse.
     for ignored in ("notes.txt", "README.md", "b.yaml.orig", "values.yaml.tpl", "Makefile"):
         write(root / ignored, BROKEN_YAML)
-    code, out, err = main(capsysbinary, "inject", root)
+    code, out, err = cli_main(capsysbinary, "inject", root)
     assert code == 0
-    names = [d["metadata"]["name"] for d in load_all(out)]
+    names = [d["metadata"]["name"] for d in load_docs(out)]
     assert names == ["a-z", "a-json", "b", "c-d-e"]
     headers = re.findall(r"^==> (.*)$", err, re.MULTILINE)
     assert headers == [str(root / "a" / "z.yml"), str(root / "a.json"), str(root / "b.yaml"),
@@ -262,7 +243,7 @@ def test_folder_is_walked_recursively_in_sorted_order(capsysbinary: pytest.Captu
 def test_empty_folder_is_an_error(capsysbinary: pytest.CaptureFixture[bytes],
                                   tmp_path: Path) -> None:
     write(tmp_path / "only" / "notes.txt", "hello\n")
-    code, out, err = main(capsysbinary, "inject", tmp_path / "only")
+    code, out, err = cli_main(capsysbinary, "inject", tmp_path / "only")
     assert (code, out) == (1, b"")
     assert "no .yaml, .yml or .json files" in err
 
@@ -272,10 +253,10 @@ def test_several_files_go_to_stdout_separated_by_dashes(
     first = write(tmp_path / "1.yaml", config("one").rstrip("\n"))  # no final newline
     second = write(tmp_path / "2.yaml", config("two"))
     third = write(tmp_path / "3.yaml", "---\n" + config("three"))
-    code, out, _ = main(capsysbinary, "inject", first, second, third)
+    code, out, _ = cli_main(capsysbinary, "inject", first, second, third)
     assert code == 0
     assert out.decode() == (config("one") + "---\n" + config("two") + "---\n" + config("three"))
-    assert [d["metadata"]["name"] for d in load_all(out)] == ["one", "two", "three"]
+    assert [d["metadata"]["name"] for d in load_docs(out)] == ["one", "two", "three"]
 
 
 def test_folder_report_has_a_header_per_file_and_a_summary(
@@ -285,7 +266,7 @@ def test_folder_report_has_a_header_per_file_and_a_summary(
     off = WEB.replace("name: web", "name: api").replace("app: web", "app: api").replace(
         'connect-inject: "true"', 'connect-inject: "false"')
     write(tmp_path / "in" / "sub" / "api.yml", off)
-    code, _, err = main(capsysbinary, "inject", tmp_path / "in")
+    code, _, err = cli_main(capsysbinary, "inject", tmp_path / "in")
     assert code == 0
     lines = err.splitlines()
     assert [x for x in lines if x.startswith("==> ")] == [
@@ -306,9 +287,9 @@ def test_output_file_may_name_an_input_file(capsysbinary: pytest.CaptureFixture[
                                             tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
     other = write(tmp_path / "settings.yaml", CONFIG)
-    expected_code, expected, _ = main(capsysbinary, "inject", path, other)
+    expected_code, expected, _ = cli_main(capsysbinary, "inject", path, other)
     assert expected_code == 0
-    code, out, _ = main(capsysbinary, "inject", path, other, "-o", path)
+    code, out, _ = cli_main(capsysbinary, "inject", path, other, "-o", path)
     assert (code, out) == (0, b"")
     assert path.read_bytes() == expected
     assert other.read_text(encoding="utf-8") == CONFIG
@@ -318,7 +299,7 @@ def test_output_file_may_name_an_input_file(capsysbinary: pytest.CaptureFixture[
 def test_output_file_is_not_touched_on_error(capsysbinary: pytest.CaptureFixture[bytes],
                                              tmp_path: Path) -> None:
     target = write(tmp_path / "out.yaml", "previous: content\n")
-    code, _, _ = main(capsysbinary, "inject", write(tmp_path / "bad.yaml", REFUSED), "-o", target)
+    code, _, _ = cli_main(capsysbinary, "inject", write(tmp_path / "bad.yaml", REFUSED), "-o", target)
     assert code == 1
     assert target.read_text(encoding="utf-8") == "previous: content\n"
     assert leftovers(tmp_path) == []
@@ -327,7 +308,7 @@ def test_output_file_is_not_touched_on_error(capsysbinary: pytest.CaptureFixture
 def test_output_file_in_a_missing_folder_is_an_input_error(
         capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    code, out, err = main(capsysbinary, "inject", path, "-o", tmp_path / "no" / "such" / "o.yaml")
+    code, out, err = cli_main(capsysbinary, "inject", path, "-o", tmp_path / "no" / "such" / "o.yaml")
     assert (code, out) == (1, b"")
     assert "internal error" not in err
 
@@ -340,9 +321,9 @@ def test_in_place_rewrites_only_changed_files_and_keeps_their_mode(
     same = write(root / "deep" / "settings.yml", CONFIG)
     same.chmod(0o604)
     before = same.stat()
-    expected_code, expected, _ = main(capsysbinary, "inject", web)
+    expected_code, expected, _ = cli_main(capsysbinary, "inject", web)
     assert expected_code == 0
-    code, out, err = main(capsysbinary, "inject", "--in-place", root)
+    code, out, err = cli_main(capsysbinary, "inject", "--in-place", root)
     assert (code, out) == (0, b"")
     assert web.read_bytes() == expected
     assert stat.S_IMODE(web.stat().st_mode) == 0o640
@@ -362,7 +343,7 @@ def test_in_place_writes_nothing_when_any_input_has_an_error(
     second = write(tmp_path / "b-broken.yaml", broken)
     third = write(tmp_path / "c-web.yaml", WEB.replace("replicas: 2", "replicas: 3"))
     snapshot = {p: (p.read_bytes(), p.stat().st_ino) for p in (first, second, third)}
-    code, out, err = main(capsysbinary, "inject", "--in-place", tmp_path)
+    code, out, err = cli_main(capsysbinary, "inject", "--in-place", tmp_path)
     assert (code, out) == (1, b"")
     assert "b-broken.yaml" in err
     assert "nothing written" in err
@@ -374,7 +355,7 @@ def test_an_error_in_a_folder_run_names_the_file(capsysbinary: pytest.CaptureFix
                                                   tmp_path: Path) -> None:
     write(tmp_path / "prod" / "web.yaml", WEB)
     write(tmp_path / "staging" / "web.yaml", REFUSED)
-    code, _, err = main(capsysbinary, "inject", tmp_path)
+    code, _, err = cli_main(capsysbinary, "inject", tmp_path)
     assert code == 1
     assert str(tmp_path / "staging" / "web.yaml") in err
 
@@ -386,7 +367,7 @@ def test_in_place_never_empties_a_file(capsysbinary: pytest.CaptureFixture[bytes
     comments = write(tmp_path / "comments.yaml", "# nothing here yet\n")
     empty = write(tmp_path / "empty.yaml", "")
     web = write(tmp_path / "web.yaml", WEB)
-    code, _, _ = main(capsysbinary, "inject", "--in-place", comments, empty, web)
+    code, _, _ = cli_main(capsysbinary, "inject", "--in-place", comments, empty, web)
     assert code == 0
     assert comments.read_text(encoding="utf-8") == "# nothing here yet\n"
     assert empty.read_bytes() == b""
@@ -396,9 +377,9 @@ def test_in_place_never_empties_a_file(capsysbinary: pytest.CaptureFixture[bytes
 def test_uninject_in_place_restores_the_original_bytes(capsysbinary: pytest.CaptureFixture[bytes],
                                                        tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    assert main(capsysbinary, "inject", "--in-place", path)[0] == 0
+    assert cli_main(capsysbinary, "inject", "--in-place", path)[0] == 0
     assert path.read_text(encoding="utf-8") != WEB
-    code, out, err = main(capsysbinary, "uninject", "--in-place", path)
+    code, out, err = cli_main(capsysbinary, "uninject", "--in-place", path)
     assert (code, out) == (0, b"")
     assert path.read_text(encoding="utf-8") == WEB
     assert 'deployment "web" uninjected' in err
@@ -408,9 +389,9 @@ def test_uninject_to_stdout_restores_the_original_bytes(capsysbinary: pytest.Cap
                                                         tmp_path: Path) -> None:
     source = write(tmp_path / "web.yaml", WEB)
     injected = tmp_path / "injected.yaml"
-    assert main(capsysbinary, "inject", source, "-o", injected,
+    assert cli_main(capsysbinary, "inject", source, "-o", injected,
                 "--set", "connectInject.metrics.defaultEnabled=true")[0] == 0
-    code, out, _ = main(capsysbinary, "uninject", injected)
+    code, out, _ = cli_main(capsysbinary, "uninject", injected)
     assert code == 0
     assert out.decode("utf-8") == WEB
 
@@ -418,7 +399,7 @@ def test_uninject_to_stdout_restores_the_original_bytes(capsysbinary: pytest.Cap
 def test_uninject_leaves_a_file_never_injected_alone(capsysbinary: pytest.CaptureFixture[bytes],
                                                      tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    code, out, err = main(capsysbinary, "uninject", path)
+    code, out, err = cli_main(capsysbinary, "uninject", path)
     assert code == 0
     assert out.decode("utf-8") == WEB
     assert 'deployment "web" skipped: not injected' in err
@@ -438,34 +419,34 @@ def envoy_image(docs: list[Any]) -> str:
 def test_reinject_brings_an_injected_manifest_to_a_new_envoy_image(
         capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     injected = tmp_path / "injected.yaml"
-    assert main(capsysbinary, "inject", write(tmp_path / "web.yaml", WEB), "-o", injected)[0] == 0
+    assert cli_main(capsysbinary, "inject", write(tmp_path / "web.yaml", WEB), "-o", injected)[0] == 0
     old = injected.read_bytes()
-    assert envoy_image(load_all(old)) != ENVOY_V124
+    assert envoy_image(load_docs(old)) != ENVOY_V124
 
-    code, out, err = main(capsysbinary, "inject", injected, "--set",
+    code, out, err = cli_main(capsysbinary, "inject", injected, "--set",
                           f"global.imageEnvoy={ENVOY_V124}")
     assert code == 0
     assert out == old  # without --reinject: skipped, byte for byte
     assert re.search(r'^deployment "web" skipped: already injected.*$', err, re.MULTILINE), err
 
-    code, out, err = main(capsysbinary, "inject", "--reinject", injected, "--set",
+    code, out, err = cli_main(capsysbinary, "inject", "--reinject", injected, "--set",
                           f"global.imageEnvoy={ENVOY_V124}")
     assert code == 0
-    assert envoy_image(load_all(out)) == ENVOY_V124
+    assert envoy_image(load_docs(out)) == ENVOY_V124
     assert 'deployment "web" injected' in err
-    fresh_code, fresh, _ = main(capsysbinary, "inject", tmp_path / "web.yaml", "--set",
+    fresh_code, fresh, _ = cli_main(capsysbinary, "inject", tmp_path / "web.yaml", "--set",
                                 f"global.imageEnvoy={ENVOY_V124}")
     assert fresh_code == 0
-    assert load_all(out) == load_all(fresh)
+    assert load_docs(out) == load_docs(fresh)
 
 
 def test_injecting_twice_changes_nothing(capsysbinary: pytest.CaptureFixture[bytes],
                                          tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    assert main(capsysbinary, "inject", "--in-place", path)[0] == 0
+    assert cli_main(capsysbinary, "inject", "--in-place", path)[0] == 0
     once = path.read_bytes()
     before = path.stat()
-    code, _, err = main(capsysbinary, "inject", "--in-place", path)
+    code, _, err = cli_main(capsysbinary, "inject", "--in-place", path)
     assert code == 0
     assert path.read_bytes() == once
     assert path.stat().st_ino == before.st_ino  # unchanged: not rewritten
@@ -477,13 +458,13 @@ def test_injecting_twice_changes_nothing(capsysbinary: pytest.CaptureFixture[byt
 
 def web_list() -> dict[str, Any]:
     """WEB as the v1 List `kubectl get -o json` prints."""
-    return {"apiVersion": "v1", "kind": "List", "items": load_all(WEB)}
+    return {"apiVersion": "v1", "kind": "List", "items": load_docs(WEB)}
 
 
 def test_json_input_stays_json(capsysbinary: pytest.CaptureFixture[bytes],
                                tmp_path: Path) -> None:
     path = write(tmp_path / "web.json", json.dumps(web_list(), indent=4) + "\n")
-    code, out, _ = main(capsysbinary, "inject", path)
+    code, out, _ = cli_main(capsysbinary, "inject", path)
     assert code == 0
     data = json.loads(out)
     assert data["kind"] == "List"
@@ -496,16 +477,16 @@ def test_json_file_in_place_stays_json_and_uninjects_to_the_same_bytes(
         capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     original = json.dumps(web_list(), indent=2) + "\n"
     path = write(tmp_path / "web.json", original)
-    assert main(capsysbinary, "inject", "--in-place", path)[0] == 0
+    assert cli_main(capsysbinary, "inject", "--in-place", path)[0] == 0
     assert "envoy-sidecar" in containers(by_kind(json.loads(path.read_bytes())["items"],
                                                  "Deployment"))
-    assert main(capsysbinary, "uninject", "--in-place", path)[0] == 0
+    assert cli_main(capsysbinary, "uninject", "--in-place", path)[0] == 0
     assert path.read_text(encoding="utf-8") == original
 
 
 def test_output_json_gives_one_object_for_one_document(capsysbinary: pytest.CaptureFixture[bytes],
                                                        tmp_path: Path) -> None:
-    code, out, _ = main(capsysbinary, "inject", "--output", "json",
+    code, out, _ = cli_main(capsysbinary, "inject", "--output", "json",
                         write(tmp_path / "settings.yaml", CONFIG))
     assert code == 0
     assert json.loads(out) == {"apiVersion": "v1", "kind": "ConfigMap",
@@ -514,7 +495,7 @@ def test_output_json_gives_one_object_for_one_document(capsysbinary: pytest.Capt
 
 def test_output_json_gives_a_v1_list_for_several(capsysbinary: pytest.CaptureFixture[bytes],
                                                  tmp_path: Path) -> None:
-    code, out, _ = main(capsysbinary, "inject", "--output", "json",
+    code, out, _ = cli_main(capsysbinary, "inject", "--output", "json",
                         write(tmp_path / "web.yaml", WEB), write(tmp_path / "s.yaml", CONFIG))
     assert code == 0
     data = json.loads(out)
@@ -527,7 +508,7 @@ def test_output_json_gives_a_v1_list_for_several(capsysbinary: pytest.CaptureFix
 def test_output_json_to_a_file(capsysbinary: pytest.CaptureFixture[bytes],
                                tmp_path: Path) -> None:
     target = tmp_path / "out.json"
-    code, out, _ = main(capsysbinary, "inject", write(tmp_path / "web.yaml", WEB),
+    code, out, _ = cli_main(capsysbinary, "inject", write(tmp_path / "web.yaml", WEB),
                         "--output", "json", "-o", target)
     assert (code, out) == (0, b"")
     assert json.loads(target.read_bytes())["kind"] == "List"
@@ -537,16 +518,16 @@ def test_a_file_given_twice_is_read_twice(capsysbinary: pytest.CaptureFixture[by
                                          tmp_path: Path) -> None:
     """A folder and a file inside it: both are processed, in the order given."""
     path = write(tmp_path / "in" / "web.yaml", WEB)
-    code, out, _ = main(capsysbinary, "inject", tmp_path / "in", path)
+    code, out, _ = cli_main(capsysbinary, "inject", tmp_path / "in", path)
     assert code == 0
-    assert [d["kind"] for d in load_all(out)] == ["Service", "Deployment"] * 2
+    assert [d["kind"] for d in load_docs(out)] == ["Service", "Deployment"] * 2
 
 
 def test_report_none_and_json(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
     path = write(tmp_path / "web.yaml", WEB)
-    code, _, err = main(capsysbinary, "inject", path, "--report", "none")
+    code, _, err = cli_main(capsysbinary, "inject", path, "--report", "none")
     assert (code, err) == (0, "")
-    code, _, err = main(capsysbinary, "inject", path, "--report", "json")
+    code, _, err = cli_main(capsysbinary, "inject", path, "--report", "json")
     assert code == 0
     report = json.loads(err)
     assert [(w["kind"], w["name"], w["outcome"]) for w in report["workloads"]] == [

@@ -29,9 +29,8 @@ from hypothesis import strategies as st
 
 from consul_inject import pipeline, yamlcodec
 from consul_inject.transforms import Mode
-from consul_inject.values import strvals as values
 from consul_inject.webhooks.v0_49 import annotations as ann
-from consul_inject.webhooks.v0_49 import settings as settings_mod
+from tests.conftest import load_all, run_ok, settings_for
 
 PROFILE = settings(max_examples=60, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -100,10 +99,6 @@ DUMPERS: dict[tuple[bool, str], type[_GenDumper]] = {
     (False, "single"): _GenDumper, (True, "single"): _IndentedDumper,
     (False, "double"): _DoubleQuoteDumper, (True, "double"): _DoubleQuoteIndentedDumper,
 }
-
-
-def kube_load_all(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=yamlcodec.KubeLoader))
 
 
 def dump(data: dict[str, Any], style: str, quotes: str = "single") -> str:
@@ -446,16 +441,12 @@ def render(case: Case, inner_comments: bool = False) -> bytes:
 
 
 def run(data: bytes | str, sets: list[str], namespace: str, mode: Mode) -> pipeline.Result:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    resolved = settings_mod.from_values(values.resolve([], sets))
-    result = pipeline.run(raw, resolved, pipeline.Options(namespace=namespace, transform=mode))
-    assert result.ok, (mode, sets, result.report.errors, raw.decode())
-    return result
+    return run_ok(data, settings_for(*sets), namespace=namespace, mode=mode)
 
 
 def identities(text: str, namespace: str) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
-    for doc in kube_load_all(text):
+    for doc in load_all(text):
         if doc is None:
             continue
         meta = doc.get("metadata") or {}
@@ -505,7 +496,7 @@ def test_uninject_of_inject_with_comments_inside_pod_templates_keeps_the_meaning
     source = render(case, inner_comments=True)
     injected = run(source, case.sets, case.namespace, "inject")
     restored = run(injected.output, case.sets, case.namespace, "uninject")
-    assert kube_load_all(restored.output) == kube_load_all(source.decode("utf-8"))
+    assert load_all(restored.output) == load_all(source.decode("utf-8"))
 
 
 @PROFILE
@@ -547,7 +538,7 @@ def test_reinject_brings_an_injection_to_new_settings(case: Case) -> None:
     with_a = run(source, case.sets, case.namespace, "inject").output
     reinjected = run(with_a, case.extra, case.namespace, "reinject")
     with_b = run(source, case.extra, case.namespace, "inject")
-    assert kube_load_all(reinjected.output) == kube_load_all(with_b.output)
+    assert load_all(reinjected.output) == load_all(with_b.output)
     assert reinjected.report.count("injected") == with_b.report.count("injected")
 
 
@@ -636,7 +627,7 @@ def test_flow_style_document_comes_back_byte_for_byte() -> None:
             "image: 'nginx:1.25'}]}}}}\n")
     text = SERVICE + "---\n" + flow
     _, restored = roundtrip(text)
-    assert kube_load_all(restored) == kube_load_all(text)  # the meaning is kept
+    assert load_all(restored) == load_all(text)  # the meaning is kept
     assert restored == text
 
 
@@ -645,7 +636,7 @@ def test_json_document_after_a_separator_stays_json() -> None:
     text = SERVICE + "---\n" + body
     injected, restored = roundtrip(text)
     injected_body = injected.split("\n---\n", 1)[1]
-    assert kube_load_all(restored) == kube_load_all(text)  # the meaning is kept
+    assert load_all(restored) == load_all(text)  # the meaning is kept
     json.loads(injected_body)
     assert restored == text
 
@@ -658,7 +649,7 @@ def test_restored_values_keep_their_quoting() -> None:
         "            port: http", '            port: "http"').replace(
         '      labels:\n', "        prometheus.io/scrape: 'false'\n      labels:\n")
     _, restored = roundtrip(text, ["connectInject.metrics.defaultEnabled=true"])
-    assert kube_load_all(restored) == kube_load_all(text)  # the meaning is kept
+    assert load_all(restored) == load_all(text)  # the meaning is kept
     assert restored == text
 
 
@@ -669,5 +660,5 @@ def test_null_collections_come_back_as_null() -> None:
     assert yamlcodec.load(text.split("---\n")[1])["spec"]["template"]["metadata"][
         "annotations"] is None
     _, restored = roundtrip(text, ["connectInject.default=true"])
-    assert kube_load_all(restored) == kube_load_all(text)
+    assert load_all(restored) == load_all(text)
     assert restored == text

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from consul_inject import pipeline, stream, yamlcodec
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49.settings import Settings
+from tests.conftest import load_all, run_ok
 
 SETTINGS = Settings()
 OPTIONS = pipeline.Options()
@@ -208,10 +209,6 @@ def streams(draw: st.DrawFn, allow_opt_in: bool = True) -> tuple[str, list[Doc]]
     return text, docs
 
 
-def load_all(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=yamlcodec.KubeLoader))
-
-
 def identity(data: Any) -> tuple[Any, ...] | None:
     if data is None:
         return None
@@ -220,9 +217,7 @@ def identity(data: Any) -> tuple[Any, ...] | None:
 
 
 def run(text: str) -> pipeline.Result:
-    result = pipeline.run(text.encode(), SETTINGS, OPTIONS)
-    assert result.ok, result.report.errors
-    return result
+    return run_ok(text, SETTINGS)
 
 
 def injected(doc: Doc) -> bool:
@@ -341,8 +336,7 @@ def test_split_keeps_text(case: tuple[str, list[Doc]]) -> None:
 
 
 def test_empty_input_gives_empty_output() -> None:
-    result = pipeline.run(b"", SETTINGS, OPTIONS)
-    assert result.ok
+    result = run_ok(b"", SETTINGS)
     assert result.output == ""
     assert result.report.documents == 0
 
@@ -351,7 +345,6 @@ def test_empty_input_gives_empty_output() -> None:
 @given(st.lists(st.sampled_from(["\n", "# c\n", "   \n", "\r\n", "#\n"]), max_size=6))
 def test_comment_and_blank_only_input_passes_through(lines: list[str]) -> None:
     text = "".join(lines)
-    result = pipeline.run(text.encode(), SETTINGS, OPTIONS)
-    assert result.ok
+    result = run_ok(text, SETTINGS)
     assert result.output == text
     assert result.report.documents == 0

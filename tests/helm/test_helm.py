@@ -7,35 +7,27 @@ only (hooks are printed afterwards, untouched); Helm 4 runs the `postrenderer/v1
 
 The binaries come from `python3 tools/fetch_helm.py` (into .tools/); a missing binary is a
 failure, not a skip, because CI installs them. Children get a private HOME, XDG and Helm
-directories and CONSUL_INJECT_LOG under tmp_path, so nothing touches the real home.
+directories and CONSUL_INJECT_LOG under tmp_path (tests/conftest.py: HelmEnv), so nothing touches
+the real home.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.conftest import CORPUS, EXAMPLES, HELM_VERSIONS, HelmEnv, consul_inject, yaml_docs
+
 pytestmark = pytest.mark.helm
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 CHARTS = Path(__file__).resolve().parent / "charts"
-PLUGINS = REPO / "plugin"
-CORPUS = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
-HELM = {3: REPO / ".tools" / "helm3" / "helm", 4: REPO / ".tools" / "helm4" / "helm"}
-VERSIONS = (3, 4)
+VERSIONS = HELM_VERSIONS
 EXAMPLE_CHARTS = ("static-server", "static-client", "multiport-web")
-NAMESPACE = "apps"
-TIMEOUT = 120
 
 INJECT = "consul.hashicorp.com/connect-inject"
 STATUS = "consul.hashicorp.com/connect-inject-status"
@@ -44,100 +36,9 @@ SOURCE = "# Source: "
 SEPARATOR = "\n---\n"
 
 
-def _venv_bin() -> Path:
-    """The virtualenv's bin folder: <repo>/.venv/bin, else the one running these tests."""
-    for candidate in (REPO / ".venv" / "bin", Path(sys.executable).parent):
-        if (candidate / "consul-inject").is_file():
-            return candidate
-    pytest.fail(f"consul-inject is not installed in {REPO / '.venv'}; run `make test` "
-                "(it creates the virtualenv) or `pip install -e '.[dev]'`")
-
-
-def helm(version: int) -> Path:
-    path = HELM[version]
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"Helm {version} is missing at {path}: run `python3 tools/fetch_helm.py` "
-                    "(CI installs Helm 3 and Helm 4 there; these tests do not skip)")
-    return path
-
-
-@dataclass(frozen=True)
-class Env:
-    root: Path
-    log: Path
-    base: Mapping[str, str]
-
-    def for_helm(self, version: int) -> dict[str, str]:
-        env = dict(self.base)
-        # Helm 4 finds the plugin here; Helm 3 must not see it (it refuses a plugin.yaml with
-        # apiVersion and then loads no plugins at all), so it gets an empty plugins folder.
-        env["HELM_PLUGINS"] = str(PLUGINS) if version == 4 else str(self.root / "helm3-plugins")
-        return env
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Env:
-    root = tmp_path / "env"
-    home = root / "home"
-    dirs = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_CACHE_HOME": home / ".cache",
-        "XDG_DATA_HOME": home / ".local" / "share",
-        "XDG_STATE_HOME": home / ".local" / "state",
-        "HELM_CONFIG_HOME": home / ".config" / "helm",
-        "HELM_CACHE_HOME": home / ".cache" / "helm",
-        "HELM_DATA_HOME": home / ".local" / "share" / "helm",
-    }
-    for folder in [*dirs.values(), root / "helm3-plugins"]:
-        folder.mkdir(parents=True, exist_ok=True)
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("HELM_", "CONSUL_INJECT_", "XDG_")) and k != "KUBECONFIG"}
-    base.update({k: str(v) for k, v in dirs.items()})
-    base["KUBECONFIG"] = str(root / "kubeconfig-absent")
-    base["PATH"] = os.pathsep.join([str(_venv_bin()), base.get("PATH", os.defpath)])
-    log = root / "consul-inject.log"
-    base["CONSUL_INJECT_LOG"] = str(log)
-    return Env(root=root, log=log, base=base)
-
-
-def run(argv: Sequence[str | Path], env: Mapping[str, str], stdin: bytes = b"",
-        ) -> subprocess.CompletedProcess[bytes]:
-    # A new session has no controlling terminal, so nothing a child writes to /dev/tty lands in
-    # the terminal running pytest.
-    return subprocess.run([str(a) for a in argv], input=stdin, capture_output=True, env=dict(env),
-                          cwd=REPO, timeout=TIMEOUT, check=False, start_new_session=True)
-
-
-def template(version: int, chart: Path, env: Env, *extra: str, post: bool = True,
-             ) -> subprocess.CompletedProcess[bytes]:
-    argv: list[str | Path] = [helm(version), "template", "rel", chart, "--namespace", NAMESPACE]
-    if post:
-        renderer = str(_venv_bin() / "consul-inject") if version == 3 else "consul-inject"
-        argv += ["--post-renderer", renderer, f"--post-renderer-args=--namespace={NAMESPACE}"]
-    argv += extra
-    return run(argv, env.for_helm(version))
-
-
-def render(version: int, chart: Path, env: Env, *extra: str, post: bool = True) -> str:
-    proc = template(version, chart, env, *extra, post=post)
-    assert proc.returncode == 0, (
-        f"helm {version} template {chart.name} failed ({proc.returncode}):\n"
-        f"{proc.stderr.decode(errors='replace')}\nlog: {read_log(env)}")
-    return proc.stdout.decode()
-
-
-def read_log(env: Env) -> str:
-    return env.log.read_text(errors="replace") if env.log.exists() else "<no log file>"
-
-
 # --- reading rendered streams -------------------------------------------------------------------
 
 Doc = dict[str, Any]
-
-
-def load_docs(text: str) -> list[Doc]:
-    return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
 def source_lines(text: str) -> Counter[str]:
@@ -215,17 +116,17 @@ def sources_by_key(text: str) -> dict[tuple[str, str], str]:
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("chart", EXAMPLE_CHARTS)
-def test_example_chart_passes_helm_lint(chart: str, version: int, env: Env) -> None:
-    proc = run([helm(version), "lint", "--strict", EXAMPLES / chart], env.for_helm(version))
+def test_example_chart_passes_helm_lint(chart: str, version: int, helm_env: HelmEnv) -> None:
+    proc = helm_env.helm(version, "lint", "--strict", EXAMPLES / chart)
     assert proc.returncode == 0, proc.stdout.decode(errors="replace") + proc.stderr.decode()
 
 
 # --- 1. Helm 3 ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("chart", EXAMPLE_CHARTS)
-def test_helm3_injects_and_keeps_the_rest_byte_for_byte(chart: str, env: Env) -> None:
-    plain = render(3, EXAMPLES / chart, env, post=False)
-    post = render(3, EXAMPLES / chart, env)
+def test_helm3_injects_and_keeps_the_rest_byte_for_byte(chart: str, helm_env: HelmEnv) -> None:
+    plain = helm_env.render(3, EXAMPLES / chart, post=False)
+    post = helm_env.render(3, EXAMPLES / chart)
 
     missing = source_lines(plain) - source_lines(post)
     assert not missing, f"# Source: lines lost by the post-renderer: {sorted(missing)}"
@@ -245,8 +146,8 @@ def test_helm3_injects_and_keeps_the_rest_byte_for_byte(chart: str, env: Env) ->
             assert after == before, f"{key(doc)} changed though it was not injected"
 
 
-def test_helm3_keeps_octal_modes_and_strings_in_injected_documents(env: Env) -> None:
-    docs = by_key(load_docs(render(3, EXAMPLES / "static-server", env)))
+def test_helm3_keeps_octal_modes_and_strings_in_injected_documents(helm_env: HelmEnv) -> None:
+    docs = by_key(yaml_docs(helm_env.render(3, EXAMPLES / "static-server")))
     pod = docs["Deployment", "static-server"]["spec"]["template"]["spec"]
     # Kubernetes reads YAML 1.1, where 0644 is octal: whatever the injector writes must mean 420.
     assert pod["volumes"][0]["configMap"]["defaultMode"] == 0o644
@@ -256,16 +157,16 @@ def test_helm3_keeps_octal_modes_and_strings_in_injected_documents(env: Env) -> 
 # --- 2. Helm 4 ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("chart", EXAMPLE_CHARTS)
-def test_helm4_plugin_injects_and_keeps_the_rest(chart: str, env: Env) -> None:
-    plain = render(4, EXAMPLES / chart, env, post=False)
-    post = render(4, EXAMPLES / chart, env)
+def test_helm4_plugin_injects_and_keeps_the_rest(chart: str, helm_env: HelmEnv) -> None:
+    plain = helm_env.render(4, EXAMPLES / chart, post=False)
+    post = helm_env.render(4, EXAMPLES / chart)
 
     missing = source_lines(plain) - source_lines(post)
     assert not missing, f"# Source: lines lost (filename annotation dropped?): {sorted(missing)}"
     assert sources_by_key(post) == sources_by_key(plain), "a document moved to another # Source:"
     assert FILENAME_ANNOTATION not in post
 
-    before, after = by_key(load_docs(plain)), by_key(load_docs(post))
+    before, after = by_key(yaml_docs(plain)), by_key(yaml_docs(post))
     assert after.keys() == before.keys(), "documents were added or dropped"
     wanted = [k for k, d in before.items() if opted_in(d)]
     assert wanted, f"{chart}: no opted-in workload, the test would prove nothing"
@@ -277,23 +178,23 @@ def test_helm4_plugin_injects_and_keeps_the_rest(chart: str, env: Env) -> None:
             assert after[k] == doc, f"{k} changed though it was not injected"
 
 
-def test_helm4_passes_the_hook_job_to_the_plugin_which_leaves_it_alone(env: Env,
+def test_helm4_passes_the_hook_job_to_the_plugin_which_leaves_it_alone(helm_env: HelmEnv,
                                                                        tmp_path: Path) -> None:
     # Record what Helm 4 hands the plugin: the launcher runs $CONSUL_INJECT_BIN when set.
     received = tmp_path / "received.yaml"
     recorder = tmp_path / "record-and-inject"
-    recorder.write_text(f'#!/bin/sh\ntee "{received}" | exec "{_venv_bin() / "consul-inject"}" "$@"\n')
+    recorder.write_text(f'#!/bin/sh\ntee "{received}" | exec "{consul_inject()}" "$@"\n')
     recorder.chmod(0o755)
-    hook_env = Env(root=env.root, log=env.log, base={**env.base, "CONSUL_INJECT_BIN": str(recorder)})
+    hook_env = helm_env.with_vars(CONSUL_INJECT_BIN=str(recorder))
 
-    post = render(4, EXAMPLES / "static-server", hook_env)
+    post = hook_env.render(4, EXAMPLES / "static-server")
 
-    hooks = [d for d in load_docs(received.read_text()) if d["kind"] == "Job"]
+    hooks = [d for d in yaml_docs(received.read_text()) if d["kind"] == "Job"]
     assert [key(d) for d in hooks] == [("Job", "static-server-pre-install")], "hook not post-rendered"
     assert hooks[0]["metadata"]["annotations"][FILENAME_ANNOTATION] == (
         "static-server/templates/hook-job.yaml")
-    job = by_key(load_docs(post))["Job", "static-server-pre-install"]
-    plain_job = by_key(load_docs(render(4, EXAMPLES / "static-server", env, post=False)))[
+    job = by_key(yaml_docs(post))["Job", "static-server-pre-install"]
+    plain_job = by_key(yaml_docs(helm_env.render(4, EXAMPLES / "static-server", post=False)))[
         "Job", "static-server-pre-install"]
     assert not is_injected(job)
     assert container_names(job["spec"]["template"], "containers") == ["check"]
@@ -303,8 +204,8 @@ def test_helm4_passes_the_hook_job_to_the_plugin_which_leaves_it_alone(env: Env,
 # --- 3. multi-port ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_multiport_web_gets_one_init_and_one_sidecar_per_service(version: int, env: Env) -> None:
-    docs = by_key(load_docs(render(version, EXAMPLES / "multiport-web", env)))
+def test_multiport_web_gets_one_init_and_one_sidecar_per_service(version: int, helm_env: HelmEnv) -> None:
+    docs = by_key(yaml_docs(helm_env.render(version, EXAMPLES / "multiport-web")))
     web = docs["Deployment", "web"]
     assert_injected(web, ("web", "web-admin"))
     pod = web["spec"]["template"]
@@ -321,8 +222,8 @@ def _our_message(text: str) -> list[str]:
             if "consul-inject" in line and INJECT in line and '"yes"' in line]
 
 
-def test_helm3_invalid_annotation_fails_with_our_message(env: Env) -> None:
-    proc = template(3, CHARTS / "invalid-inject", env)
+def test_helm3_invalid_annotation_fails_with_our_message(helm_env: HelmEnv) -> None:
+    proc = helm_env.template(3, CHARTS / "invalid-inject")
     stderr = proc.stderr.decode(errors="replace")
     assert proc.returncode != 0
     assert proc.stdout == b"", "something was rendered despite the error"
@@ -330,24 +231,24 @@ def test_helm3_invalid_annotation_fails_with_our_message(env: Env) -> None:
     assert "Traceback" not in stderr
 
 
-def test_helm4_invalid_annotation_fails_and_the_log_says_why(env: Env) -> None:
-    proc = template(4, CHARTS / "invalid-inject", env)
+def test_helm4_invalid_annotation_fails_and_the_log_says_why(helm_env: HelmEnv) -> None:
+    proc = helm_env.template(4, CHARTS / "invalid-inject")
     assert proc.returncode != 0
     assert proc.stdout == b"", "something was rendered despite the error"
     assert 'plugin "consul-inject" exited with error' in proc.stderr.decode(errors="replace")
-    assert env.log.exists(), f"Helm 4 drops plugin stderr, so {env.log} must hold the error"
-    assert len(_our_message(read_log(env))) == 1, read_log(env)
+    assert helm_env.log.exists(), f"Helm 4 drops plugin stderr, so {helm_env.log} must hold the error"
+    assert len(_our_message(helm_env.read_log())) == 1, helm_env.read_log()
 
 
 # --- 5. --post-renderer-args --------------------------------------------------------------------
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_post_renderer_args_reach_consul_inject(version: int, env: Env) -> None:
+def test_post_renderer_args_reach_consul_inject(version: int, helm_env: HelmEnv) -> None:
     chart = CHARTS / "no-annotation"
-    untouched = by_key(load_docs(render(version, chart, env)))
+    untouched = by_key(yaml_docs(helm_env.render(version, chart)))
     assert not is_injected(untouched["Deployment", "plain"]), "injected without connectInject.default"
 
-    docs = by_key(load_docs(render(version, chart, env, "--post-renderer-args=--set",
+    docs = by_key(yaml_docs(helm_env.render(version, chart, "--post-renderer-args=--set",
                                    "--post-renderer-args=connectInject.default=true")))
     assert_injected(docs["Deployment", "plain"])
 
@@ -355,49 +256,49 @@ def test_post_renderer_args_reach_consul_inject(version: int, env: Env) -> None:
 # --- Helm 3 and Helm 4 agree ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("chart", EXAMPLE_CHARTS)
-def test_helm3_and_helm4_render_the_same_resources(chart: str, env: Env) -> None:
-    helm3 = by_key(load_docs(render(3, EXAMPLES / chart, env)))
-    helm4 = by_key(load_docs(render(4, EXAMPLES / chart, env)))
+def test_helm3_and_helm4_render_the_same_resources(chart: str, helm_env: HelmEnv) -> None:
+    helm3 = by_key(yaml_docs(helm_env.render(3, EXAMPLES / chart)))
+    helm4 = by_key(yaml_docs(helm_env.render(4, EXAMPLES / chart)))
     assert any(is_injected(d) for d in helm4.values())
     assert helm3 == helm4
 
 
 # --- regressions: Helm 4 specifics (bare Pod annotation, empty charts, usage errors) -----------
 
-def test_bare_pod_is_injected_alike_by_helm3_and_helm4(env: Env) -> None:
-    helm3 = by_key(load_docs(render(3, CHARTS / "bare-pod", env)))
-    text4 = render(4, CHARTS / "bare-pod", env)
-    helm4 = by_key(load_docs(text4))
+def test_bare_pod_is_injected_alike_by_helm3_and_helm4(helm_env: HelmEnv) -> None:
+    helm3 = by_key(yaml_docs(helm_env.render(3, CHARTS / "bare-pod")))
+    text4 = helm_env.render(4, CHARTS / "bare-pod")
+    helm4 = by_key(yaml_docs(text4))
     assert_injected(helm4["Pod", "bare"])
     assert FILENAME_ANNOTATION not in text4
     assert helm3 == helm4
 
 
-def test_helm4_chart_that_renders_nothing(env: Env) -> None:
-    assert render(4, CHARTS / "renders-nothing", env, post=False).strip() == ""
-    assert load_docs(render(4, CHARTS / "renders-nothing", env)) == []
+def test_helm4_chart_that_renders_nothing(helm_env: HelmEnv) -> None:
+    assert helm_env.render(4, CHARTS / "renders-nothing", post=False).strip() == ""
+    assert yaml_docs(helm_env.render(4, CHARTS / "renders-nothing")) == []
 
 
-def test_helm4_usage_error_reaches_the_log(env: Env) -> None:
-    proc = template(4, EXAMPLES / "static-client", env, "--post-renderer-args=--namspace=apps")
+def test_helm4_usage_error_reaches_the_log(helm_env: HelmEnv) -> None:
+    proc = helm_env.template(4, EXAMPLES / "static-client", "--post-renderer-args=--namspace=apps")
     assert proc.returncode != 0
     assert proc.stdout == b""
-    assert "--namspace" in read_log(env)
+    assert "--namspace" in helm_env.read_log()
 
 
 # --- 6, 7. plain stdin -> stdout ----------------------------------------------------------------
 
-def test_consul_chart_corpus_passes_through_byte_for_byte(env: Env) -> None:
+def test_consul_chart_corpus_passes_through_byte_for_byte(helm_env: HelmEnv) -> None:
     if not CORPUS.is_file():
         pytest.fail(f"corpus missing: {CORPUS} (the shared folder beside the repo holds "
                     "corpus/consul-chart-v0.49.8-rendered.yaml)")
     data = CORPUS.read_bytes()
-    proc = run([_venv_bin() / "consul-inject"], env.base, stdin=data)
+    proc = helm_env.run([consul_inject()], stdin=data)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert proc.stdout == data
 
 
-def test_empty_stdin_gives_empty_stdout(env: Env) -> None:
-    proc = run([_venv_bin() / "consul-inject"], env.base, stdin=b"")
+def test_empty_stdin_gives_empty_stdout(helm_env: HelmEnv) -> None:
+    proc = helm_env.run([consul_inject()], stdin=b"")
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert proc.stdout == b""

@@ -6,7 +6,6 @@ the message must appear there and in the log file.
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -14,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-HELM4 = ROOT / ".tools" / "helm4" / "helm"
+from tests.conftest import helm, make_helm_env
+
+pytestmark = pytest.mark.helm
+
 BAD_DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -45,28 +46,17 @@ def broken_chart(tmp_path: Path) -> Path:
 
 
 def test_helm4_failure_reason_reaches_terminal_and_log(broken_chart: Path, tmp_path: Path) -> None:
-    assert HELM4.exists(), "run `python3 tools/fetch_helm.py` (make test does) to install Helm 4"
     script = shutil.which("script")
     assert script, "util-linux `script` is needed to give Helm a terminal"
-    log = tmp_path / "consul-inject.log"
-    env = {
-        **os.environ,
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HELM_PLUGINS": str(ROOT / "plugin"),
-        "HOME": str(tmp_path),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "CONSUL_INJECT_LOG": str(log),
-    }
-    helm = shlex.join([str(HELM4), "template", "web", str(broken_chart),
-                       "--post-renderer", "consul-inject"])
-    result = subprocess.run([script, "-qec", helm, "/dev/null"], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    env = make_helm_env(tmp_path / "env")
+    command = shlex.join([str(helm(4)), "template", "web", str(broken_chart),
+                          "--post-renderer", "consul-inject"])
+    result = subprocess.run([script, "-qec", command, "/dev/null"], env=env.for_helm(4),
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode != 0
     terminal = result.stdout
     assert 'exited with error' in terminal  # Helm's own message: it knows nothing more
     expected = 'consul.hashicorp.com/connect-inject: "yes" is not a boolean'
     assert expected in terminal, terminal
-    assert expected in log.read_text()
-    assert "templates/deploy.yaml" in log.read_text()
+    assert expected in env.read_log()
+    assert "templates/deploy.yaml" in env.read_log()

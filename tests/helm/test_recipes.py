@@ -18,85 +18,42 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.conftest import (
+    EXAMPLES,
+    KUBECTL,
+    REPO,
+    HelmEnv,
+    helm,
+    make_helm_env,
+    tool,
+    venv_bin,
+    yaml_docs,
+)
+
 pytestmark = pytest.mark.helm
 
-REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 ARGOCD_PLUGIN = REPO / "recipes" / "argocd" / "plugin.yaml"
 FLUX_RENDER = REPO / "recipes" / "flux" / "render.sh"
-CHART = REPO / "examples" / "static-client"
-HELM3 = REPO / ".tools" / "helm3" / "helm"
-KUBECTL = REPO / ".tools" / "helm4" / "kubectl"
+CHART = EXAMPLES / "static-client"
 NAMESPACE = "apps"
-TIMEOUT = 120
 ENVOY_V124 = "envoyproxy/envoy:v1.24.0"
 
 
-def _executable(path: Path, what: str) -> Path:
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"{what} is missing at {path}: run `python3 tools/fetch_helm.py` (CI installs "
-                    "it there; these tests do not skip)")
-    return path
-
-
-def _venv_bin() -> Path:
-    for candidate in (REPO / ".venv" / "bin", Path(sys.executable).parent):
-        if (candidate / "consul-inject").is_file():
-            return candidate
-    pytest.fail(f"consul-inject is not installed in {REPO / '.venv'}; run `make test`")
-
-
-@dataclass(frozen=True)
-class Env:
-    root: Path
-    vars: Mapping[str, str]
-
-    def run(self, argv: Sequence[str | Path], cwd: Path, **extra: str,
-            ) -> subprocess.CompletedProcess[bytes]:
-        env = {**self.vars, **extra}
-        return subprocess.run([str(a) for a in argv], capture_output=True, env=env, cwd=cwd,
-                              timeout=TIMEOUT, check=False, start_new_session=True)
-
-
 @pytest.fixture
-def env(tmp_path: Path) -> Env:
+def env(tmp_path: Path) -> HelmEnv:
     """PATH = <tmp>/bin (helm -> .tools/helm3/helm) : <venv>/bin : the system's; private homes."""
-    helm = _executable(HELM3, "Helm 3")
-    venv = _venv_bin()
-    root = tmp_path / "env"
-    tools = root / "bin"
+    base = make_helm_env(tmp_path / "env")
+    tools = base.root / "bin"
     tools.mkdir(parents=True)
-    (tools / "helm").symlink_to(helm)
-    home = root / "home"
-    dirs = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_CACHE_HOME": home / ".cache",
-        "XDG_DATA_HOME": home / ".local" / "share",
-        "XDG_STATE_HOME": home / ".local" / "state",
-        "HELM_CONFIG_HOME": home / ".config" / "helm",
-        "HELM_CACHE_HOME": home / ".cache" / "helm",
-        "HELM_DATA_HOME": home / ".local" / "share" / "helm",
-    }
-    for folder in dirs.values():
-        folder.mkdir(parents=True, exist_ok=True)
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("HELM_", "CONSUL_INJECT_", "XDG_", "ARGOCD_"))
-            and k not in ("KUBECONFIG", "PATH")}
-    base.update({k: str(v) for k, v in dirs.items()})
-    base["KUBECONFIG"] = str(root / "kubeconfig-absent")
-    base["CONSUL_INJECT_LOG"] = str(root / "consul-inject.log")
-    base["PATH"] = os.pathsep.join([str(tools), str(venv), "/usr/bin", "/bin"])
-    return Env(root, base)
+    (tools / "helm").symlink_to(helm(3))
+    return base.with_vars(PATH=os.pathsep.join([str(tools), str(venv_bin()), "/usr/bin", "/bin"]))
 
 
 @pytest.fixture
@@ -106,10 +63,6 @@ def app_dir(tmp_path: Path) -> Path:
     target = tmp_path / "repo" / "static-client"
     shutil.copytree(CHART, target)
     return target
-
-
-def load_docs(text: str | bytes) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
 def the(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -157,9 +110,10 @@ def plugin_argv(step: str) -> list[str]:
     return argv
 
 
-def argocd(env: Env, app_dir: Path, step: str, **extra: str) -> subprocess.CompletedProcess[bytes]:
-    return env.run(plugin_argv(step), app_dir, ARGOCD_APP_NAME="client",
-                   ARGOCD_APP_NAMESPACE=NAMESPACE, **extra)
+def argocd(env: HelmEnv, app_dir: Path, step: str, **extra: str,
+           ) -> subprocess.CompletedProcess[bytes]:
+    return env.with_vars(ARGOCD_APP_NAME="client", ARGOCD_APP_NAMESPACE=NAMESPACE,
+                         **extra).run(plugin_argv(step), cwd=app_dir)
 
 
 def test_argocd_plugin_discovers_the_chart(app_dir: Path) -> None:
@@ -167,7 +121,7 @@ def test_argocd_plugin_discovers_the_chart(app_dir: Path) -> None:
     assert (app_dir / discover["fileName"]).is_file()
 
 
-def test_argocd_plugin_init_then_generate_gives_injected_manifests(env: Env,
+def test_argocd_plugin_init_then_generate_gives_injected_manifests(env: HelmEnv,
                                                                     app_dir: Path) -> None:
     init = argocd(env, app_dir, "init")
     assert init.returncode == 0, init.stderr.decode(errors="replace")
@@ -179,7 +133,7 @@ def test_argocd_plugin_init_then_generate_gives_injected_manifests(env: Env,
     assert sorted(sources) == ["static-client/templates/deployment.yaml",
                                "static-client/templates/service.yaml",
                                "static-client/templates/serviceaccount.yaml"]
-    docs = load_docs(text)
+    docs = yaml_docs(text)
     assert sorted(d["kind"] for d in docs) == ["Deployment", "Service", "ServiceAccount"]
     deployment = assert_injected(docs)
     upstreams = deployment["spec"]["template"]["metadata"]["annotations"][
@@ -191,17 +145,17 @@ def test_argocd_plugin_init_then_generate_gives_injected_manifests(env: Env,
     assert "STATIC_SERVER_CONNECT_SERVICE_HOST" in env_names
 
 
-def test_argocd_plugin_passes_the_application_env(env: Env, app_dir: Path) -> None:
+def test_argocd_plugin_passes_the_application_env(env: HelmEnv, app_dir: Path) -> None:
     """Argo CD exposes an Application's plugin env as ARGOCD_ENV_<NAME>."""
     proc = argocd(env, app_dir, "generate",
                   ARGOCD_ENV_HELM_ARGS="--set name=billing",
                   ARGOCD_ENV_CONSUL_INJECT_ARGS=f"--set global.imageEnvoy={ENVOY_V124}")
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    deployment = assert_injected(load_docs(proc.stdout), name="billing")
+    deployment = assert_injected(yaml_docs(proc.stdout), name="billing")
     assert pod_containers(deployment)["envoy-sidecar"]["image"] == ENVOY_V124
 
 
-def test_argocd_plugin_fails_when_consul_inject_fails(env: Env, app_dir: Path) -> None:
+def test_argocd_plugin_fails_when_consul_inject_fails(env: HelmEnv, app_dir: Path) -> None:
     proc = argocd(env, app_dir, "generate", ARGOCD_ENV_CONSUL_INJECT_ARGS=(
         "--set connectInject.consulNamespaces.mirroringK8S=true"))
     assert proc.returncode != 0
@@ -209,7 +163,7 @@ def test_argocd_plugin_fails_when_consul_inject_fails(env: Env, app_dir: Path) -
     assert b"mirroringK8S" in proc.stderr
 
 
-def test_argocd_plugin_fails_when_helm_fails(env: Env, app_dir: Path) -> None:
+def test_argocd_plugin_fails_when_helm_fails(env: HelmEnv, app_dir: Path) -> None:
     (app_dir / "templates" / "broken.yaml").write_text("{{ .Values.nope.missing }}\n",
                                                       encoding="utf-8")
     proc = argocd(env, app_dir, "generate")
@@ -231,13 +185,13 @@ def test_readme_describes_the_argocd_plugin_command() -> None:
 # --- Flux: render in CI, apply plain manifests ---------------------------------------------------
 
 
-def flux_render(env: Env, out: Path, *helm_args: str, **extra: str,
+def flux_render(env: HelmEnv, out: Path, *helm_args: str, **extra: str,
                 ) -> subprocess.CompletedProcess[bytes]:
-    return env.run(["sh", FLUX_RENDER, "client", CHART, NAMESPACE, out, *helm_args],
-                   REPO, **extra)
+    return env.with_vars(**extra).run(["sh", FLUX_RENDER, "client", CHART, NAMESPACE, out,
+                                       *helm_args])
 
 
-def test_flux_render_writes_injected_manifests_and_a_kustomization(env: Env,
+def test_flux_render_writes_injected_manifests_and_a_kustomization(env: HelmEnv,
                                                                    tmp_path: Path) -> None:
     out = tmp_path / "deploy" / "client"
     proc = flux_render(env, out)
@@ -245,32 +199,32 @@ def test_flux_render_writes_injected_manifests_and_a_kustomization(env: Env,
     assert sorted(p.name for p in out.iterdir()) == ["kustomization.yaml", "manifests.yaml"]
     manifests = (out / "manifests.yaml").read_text(encoding="utf-8")
     assert "# Source: static-client/templates/deployment.yaml" in manifests
-    assert_injected(load_docs(manifests))
+    assert_injected(yaml_docs(manifests))
     kustomization = yaml.safe_load((out / "kustomization.yaml").read_text(encoding="utf-8"))
     assert kustomization["kind"] == "Kustomization"
     assert kustomization["namespace"] == NAMESPACE
     assert kustomization["resources"] == ["manifests.yaml"]
 
     # What Flux's kustomize-controller would build from the committed folder.
-    kubectl = _executable(KUBECTL, "kubectl")
-    built = env.run([kubectl, "kustomize", out], tmp_path)
+    kubectl = tool(KUBECTL, "kubectl")
+    built = env.run([kubectl, "kustomize", out], cwd=tmp_path)
     assert built.returncode == 0, built.stderr.decode(errors="replace")
-    docs = load_docs(built.stdout)
+    docs = yaml_docs(built.stdout)
     deployment = assert_injected(docs)
     assert deployment["metadata"]["namespace"] == NAMESPACE
     assert {d["metadata"]["namespace"] for d in docs} == {NAMESPACE}
 
 
-def test_flux_render_passes_helm_args_and_consul_inject_args(env: Env, tmp_path: Path) -> None:
+def test_flux_render_passes_helm_args_and_consul_inject_args(env: HelmEnv, tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = flux_render(env, out, "--set", "name=billing",
                        CONSUL_INJECT_ARGS=f"--set global.imageEnvoy={ENVOY_V124}")
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    deployment = assert_injected(load_docs((out / "manifests.yaml").read_bytes()), name="billing")
+    deployment = assert_injected(yaml_docs((out / "manifests.yaml").read_bytes()), name="billing")
     assert pod_containers(deployment)["envoy-sidecar"]["image"] == ENVOY_V124
 
 
-def test_flux_render_again_gives_the_same_files(env: Env, tmp_path: Path) -> None:
+def test_flux_render_again_gives_the_same_files(env: HelmEnv, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert flux_render(env, out).returncode == 0
     first = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -278,7 +232,7 @@ def test_flux_render_again_gives_the_same_files(env: Env, tmp_path: Path) -> Non
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
 
 
-def test_flux_render_keeps_the_old_manifests_when_consul_inject_fails(env: Env,
+def test_flux_render_keeps_the_old_manifests_when_consul_inject_fails(env: HelmEnv,
                                                                       tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert flux_render(env, out).returncode == 0
@@ -289,13 +243,12 @@ def test_flux_render_keeps_the_old_manifests_when_consul_inject_fails(env: Env,
     assert (out / "manifests.yaml").read_bytes() == before
 
 
-def test_flux_render_fails_and_keeps_the_old_manifests_when_helm_fails(env: Env,
+def test_flux_render_fails_and_keeps_the_old_manifests_when_helm_fails(env: HelmEnv,
                                                                         tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert flux_render(env, out).returncode == 0
     before = (out / "manifests.yaml").read_bytes()
-    proc = env.run(["sh", FLUX_RENDER, "client", tmp_path / "no-such-chart", NAMESPACE, out],
-                   REPO)
+    proc = env.run(["sh", FLUX_RENDER, "client", tmp_path / "no-such-chart", NAMESPACE, out])
     assert b"Error" in proc.stderr  # helm did fail
     assert (out / "manifests.yaml").read_bytes() == before
     assert proc.returncode != 0
@@ -321,17 +274,16 @@ def review_recipe() -> list[str]:
     return [stage.strip() for stage in found.group(1).split("|")]
 
 
-def test_review_recipe_renders_injected_changes(env: Env, tmp_path: Path) -> None:
+def test_review_recipe_renders_injected_changes(env: HelmEnv, tmp_path: Path) -> None:
     helm_stage, inject_stage, diff_stage = review_recipe()
     assert diff_stage == "kubectl diff -f -"  # documented, not run: it needs a cluster
     # The README's example chart path, pointed at the example chart.
     helm_argv = ["helm" if a == "helm" else str(CHART) if a.startswith("./") else a
                  for a in helm_stage.split()]
-    rendered = env.run(helm_argv, tmp_path)
+    rendered = env.run(helm_argv, cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr.decode(errors="replace")
     assert b"envoy-sidecar" not in rendered.stdout
-    proc = subprocess.run(inject_stage.split(), input=rendered.stdout, capture_output=True,
-                          env=dict(env.vars), cwd=tmp_path, timeout=TIMEOUT, check=False)
+    proc = env.run(inject_stage.split(), stdin=rendered.stdout, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    assert_injected(load_docs(proc.stdout))
+    assert_injected(yaml_docs(proc.stdout))
     assert b"# Source: static-client/templates/deployment.yaml" in proc.stdout

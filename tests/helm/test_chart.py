@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,15 +22,22 @@ from consul_inject import commands, pipeline, release, yamlcodec
 from consul_inject.values import schema as schema_mod
 from consul_inject.values import strvals as values_mod
 from consul_inject.webhooks.v0_49 import settings
+from tests.conftest import (
+    CORPUS,
+    HELM_VERSIONS,
+    REPO,
+    HelmEnv,
+    consul_inject,
+    helm,
+    make_helm_env,
+    yaml_docs,
+)
 
 pytestmark = pytest.mark.helm
 
-REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "chart" / "consul-connect-inject"
 VALUES = REPO / "tests" / "values"
-CORPUS = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
-HELM = {3: REPO / ".tools" / "helm3" / "helm", 4: REPO / ".tools" / "helm4" / "helm"}
-VERSIONS = (3, 4)
+VERSIONS = HELM_VERSIONS
 EVERYTHING = VALUES / "good" / "everything-on.yaml"
 STATUS = "consul.hashicorp.com/connect-inject-status"
 CONSUL_NS = "consul.hashicorp.com/consul-namespace"
@@ -40,55 +45,24 @@ SCHEMA_REFUSAL = "values don't meet the specifications of the schema"
 Doc = dict[str, Any]
 
 
-def helm(version: int) -> Path:
-    path = HELM[version]
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"Helm {version} is missing at {path}: run `python3 tools/fetch_helm.py`")
-    return path
-
-
-def venv_bin() -> Path:
-    for candidate in (REPO / ".venv" / "bin", Path(sys.executable).parent):
-        if (candidate / "consul-inject").is_file():
-            return candidate
-    pytest.fail("consul-inject is not installed in the virtualenv")
-
-
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A private HOME and Helm folders; Helm 3 gets no plugins (see tests/helm/test_helm.py)."""
-    root = tmp_path_factory.mktemp("helm-env")
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("HELM_", "CONSUL_INJECT_", "XDG_")) and k != "KUBECONFIG"}
-    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        folder = root / name.lower()
-        folder.mkdir()
-        base[name] = str(folder)
-    (root / "no-plugins").mkdir()
-    base["HELM_PLUGINS"] = str(root / "no-plugins")
-    base["KUBECONFIG"] = str(root / "kubeconfig-absent")
-    base["CONSUL_INJECT_LOG"] = str(root / "consul-inject.log")
-    base["CONSUL_INJECT_BIN"] = str(venv_bin() / "consul-inject")
-    base["PATH"] = os.pathsep.join([str(venv_bin()), base.get("PATH", os.defpath)])
-    return base
+def env(tmp_path_factory: pytest.TempPathFactory) -> HelmEnv:
+    """A private HOME and Helm folders (tests/conftest.py), shared by the module's tests."""
+    return make_helm_env(tmp_path_factory.mktemp("helm-env")).with_vars(
+        CONSUL_INJECT_BIN=str(consul_inject()))
 
 
-def run_helm(version: int, args: Sequence[str | Path], env: Mapping[str, str],
+def run_helm(version: int, args: Sequence[str | Path], env: HelmEnv,
              ) -> subprocess.CompletedProcess[str]:
-    run_env = dict(env)
-    if version == 4 and any(str(a).startswith("--post-renderer") for a in args):
-        run_env["HELM_PLUGINS"] = str(REPO / "plugin")
-    return subprocess.run([str(helm(version)), *map(str, args)], capture_output=True, text=True,
-                          env=run_env, cwd=REPO, timeout=120, check=False,
-                          start_new_session=True)
+    proc = env.helm(version, *args)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(),
+                                       proc.stderr.decode(errors="replace"))
 
 
-def render(version: int, env: Mapping[str, str], *args: str | Path, chart_ref: Path = CHART,
+def render(version: int, env: HelmEnv, *args: str | Path, chart_ref: Path = CHART,
            release: str = "consul", namespace: str = "consul") -> list[Doc]:
-    proc = run_helm(version, ["template", release, chart_ref, "--namespace", namespace, *args],
-                    env)
-    assert proc.returncode == 0, proc.stderr
-    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    return yaml_docs(env.render(version, chart_ref, *args, release=release, namespace=namespace,
+                                post=False))
 
 
 def find(docs: list[Doc], kind: str, name: str) -> Doc:
@@ -99,7 +73,7 @@ def find(docs: list[Doc], kind: str, name: str) -> Doc:
 
 
 def official() -> list[Doc]:
-    return [d for d in yaml.safe_load_all(CORPUS.read_text(encoding="utf-8")) if d]
+    return yaml_docs(CORPUS.read_text(encoding="utf-8"))
 
 
 def command(deployment: Doc) -> str:
@@ -112,7 +86,7 @@ def command(deployment: Doc) -> str:
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("values", [None, EVERYTHING], ids=["defaults", "everything-on"])
-def test_lint(version: int, values: Path | None, env: dict[str, str]) -> None:
+def test_lint(version: int, values: Path | None, env: HelmEnv) -> None:
     args: list[str | Path] = ["lint", CHART, "--strict"]
     if values:
         args += ["-f", values]
@@ -139,7 +113,7 @@ def _schema_says(path: Path) -> bool | None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_helm_refuses_what_the_schema_refuses(version: int, env: dict[str, str]) -> None:
+def test_helm_refuses_what_the_schema_refuses(version: int, env: HelmEnv) -> None:
     """Each bad values file: Helm refuses it through values.schema.json exactly when our evaluator
     does; the rest (the chart's rules outside our sections, YAML inside strings) Helm lets by."""
     cases = sorted((VALUES / "bad").glob("*.yaml")) + sorted((VALUES / "good").glob("*.yaml"))
@@ -163,7 +137,7 @@ def test_helm_refuses_what_the_schema_refuses(version: int, env: dict[str, str])
     (["global.secretsBackend.vault.enabled=true"], "has no Vault support yet"),
 ])
 def test_chart_refuses_what_it_cannot_render(version: int, values: list[str], message: str,
-                                             env: dict[str, str]) -> None:
+                                             env: HelmEnv) -> None:
     args: list[str | Path] = ["template", "consul", CHART]
     for value in values:
         args += ["--set", value]
@@ -176,7 +150,7 @@ def test_chart_refuses_what_it_cannot_render(version: int, values: list[str], me
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_injector_and_controller_as_the_official_chart(version: int, env: dict[str, str]) -> None:
+def test_injector_and_controller_as_the_official_chart(version: int, env: HelmEnv) -> None:
     """Same values as the corpus render (release consul, namespace consul, global.name consul,
     controller on): the injector and controller commands are byte for byte the official ones, and
     so are their RBAC rules and Services."""
@@ -205,7 +179,7 @@ def test_injector_and_controller_as_the_official_chart(version: int, env: dict[s
     assert ours_crds == theirs_crds
 
 
-def test_crds_have_real_schemas(env: dict[str, str]) -> None:
+def test_crds_have_real_schemas(env: HelmEnv) -> None:
     docs = render(3, env, "--set", "controller.enabled=true")
     crds = {d["spec"]["names"]["kind"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
     assert len(crds) == 10
@@ -220,7 +194,7 @@ def test_crds_have_real_schemas(env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_webhook_only_when_enabled(version: int, env: dict[str, str]) -> None:
+def test_webhook_only_when_enabled(version: int, env: HelmEnv) -> None:
     plain = render(version, env)
     assert not [d for d in plain if d["kind"] == "MutatingWebhookConfiguration"]
     docs = render(version, env, "--set", "connectInject.webhook.enabled=true",
@@ -237,7 +211,7 @@ def test_webhook_only_when_enabled(version: int, env: dict[str, str]) -> None:
     assert webhook["clientConfig"]["service"]["name"] == "consul-consul-connect-injector"
 
 
-def test_disabled_renders_only_the_settings(env: dict[str, str]) -> None:
+def test_disabled_renders_only_the_settings(env: HelmEnv) -> None:
     docs = render(3, env, "--set", "connectInject.enabled=false")
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == \
         [("ConfigMap", "consul-consul-inject-settings")]
@@ -254,13 +228,13 @@ def _strict_errors(docs: list[Doc]) -> Iterator[str]:
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("values", [None, EVERYTHING], ids=["defaults", "everything-on"])
 def test_manifests_valid_for_kubernetes_1_29_strict(version: int, values: Path | None,
-                                                    env: dict[str, str]) -> None:
+                                                    env: HelmEnv) -> None:
     docs = render(version, env, *(["-f", str(values)] if values else []))
     assert len(docs) >= (10 if values is None else 30)
     assert list(_strict_errors(docs)) == []
 
 
-def test_strict_validation_can_fail(env: dict[str, str]) -> None:
+def test_strict_validation_can_fail(env: HelmEnv) -> None:
     docs = render(3, env)
     deployment = find(docs, "Deployment", "consul-consul-connect-injector")
     deployment["spec"]["template"]["spec"]["containers"][0]["comand"] = ["x"]
@@ -270,7 +244,7 @@ def test_strict_validation_can_fail(env: dict[str, str]) -> None:
 # --- packaging -----------------------------------------------------------------------------------
 
 
-def test_package_then_template(tmp_path: Path, env: dict[str, str],
+def test_package_then_template(tmp_path: Path, env: HelmEnv,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSUL_INJECT_HELM", str(helm(3)))
     seed = VALUES / "seed" / "injection-defaults.yaml"
@@ -377,7 +351,7 @@ def _expected(snippet: str) -> dict[str, str | None]:
 
 @pytest.mark.parametrize("snippet", sorted(SEED))
 def test_seed_values_through_the_chart_settings(snippet: str, app_chart: Path,
-                                                env: dict[str, str]) -> None:
+                                                env: HelmEnv) -> None:
     """The chart renders the injector for the snippet; its settings ConfigMap, read back from the
     rendered stream, makes the pipeline inject the app as the seed says."""
     seed = VALUES / "seed" / f"{snippet}.yaml"
@@ -392,17 +366,17 @@ def test_seed_values_through_the_chart_settings(snippet: str, app_chart: Path,
     result = pipeline.run(proc.stdout.encode(), settings.from_values(found),
                           pipeline.Options(namespace="apps"))
     assert result.report.errors == []
-    assert _outcome([d for d in yaml.safe_load_all(result.output) if d]) == _expected(snippet)
+    assert _outcome(yaml_docs(result.output)) == _expected(snippet)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("snippet", sorted(SEED))
 def test_seed_values_through_the_post_renderer(version: int, snippet: str, app_chart: Path,
-                                               env: dict[str, str]) -> None:
+                                               env: HelmEnv) -> None:
     """helm template --post-renderer consul-inject -f <snippet> changes injection as the seed
     says, with Helm 3 (executable) and Helm 4 (plugin)."""
     seed = VALUES / "seed" / f"{snippet}.yaml"
-    renderer = str(venv_bin() / "consul-inject") if version == 3 else "consul-inject"
+    renderer = str(consul_inject()) if version == 3 else "consul-inject"
     docs = render(version, env, "--post-renderer", renderer,
                   "--post-renderer-args=--namespace=apps", f"--post-renderer-args=--values={seed}",
                   chart_ref=app_chart, release="rel", namespace="apps")
@@ -410,7 +384,7 @@ def test_seed_values_through_the_post_renderer(version: int, snippet: str, app_c
 
 
 def test_subchart_settings_drive_the_post_renderer(tmp_path: Path, app_chart: Path,
-                                                   env: dict[str, str]) -> None:
+                                                   env: HelmEnv) -> None:
     """The chart as a subchart of the app chart: one values file configures both; the
     post-renderer reads the settings ConfigMap from the stream (no -f given to it)."""
     parent = tmp_path / "app"
@@ -420,7 +394,7 @@ def test_subchart_settings_drive_the_post_renderer(tmp_path: Path, app_chart: Pa
     values = tmp_path / "values.yaml"
     values.write_text("consul-connect-inject:\n  connectInject:\n    default: true\n"
                       "    k8sAllowNamespaces: ['my-ns-1', 'other']\n", encoding="utf-8")
-    docs = render(3, env, "-f", str(values), "--post-renderer", str(venv_bin() / "consul-inject"),
+    docs = render(3, env, "-f", str(values), "--post-renderer", str(consul_inject()),
                   "--post-renderer-args=--namespace=apps", chart_ref=parent, release="rel",
                   namespace="apps")
     assert _outcome(docs) == {"a": None, "c": None, "e": None}

@@ -316,6 +316,9 @@ def _concurrency(a: Mapping[str, Any], settings: Settings) -> str:
     if not re.match(r"^[+-]?[0-9]+\Z", raw):
         raise TemplateError(ann.ENVOY_CONCURRENCY, f'"{raw}" is not a whole number',
                               "expected 0 or more Envoy worker threads, e.g. \"2\"")
+    if not -(2**63) <= int(raw) < 2**63:  # strconv.ParseInt(raw, 10, 64): value out of range
+        raise TemplateError(ann.ENVOY_CONCURRENCY, f'"{raw}" is out of range',
+                              "expected 0 or more Envoy worker threads, e.g. \"2\"")
     if int(raw) < 0:
         raise TemplateError(ann.ENVOY_CONCURRENCY, f"invalid envoy concurrency, must be >= 0: "
                               f"{raw}")

@@ -5,6 +5,7 @@ Pure: takes the template as parsed, returns a new one plus warnings; never touch
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -184,6 +185,20 @@ def _mark(meta: dict[str, Any], pod: podconfig.PodConfig) -> None:
         annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
 
 
+def _check_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Kubernetes refuses a pod with two volumes, or two containers (init containers included),
+    of one name: refuse a name that injection adds when the pod already has it."""
+    for what, keys in (("volume", ("volumes",)), ("container", ("initContainers", "containers"))):
+        old = Counter(x.get("name") for k in keys for x in before.get(k) or []
+                      if isinstance(x, dict))
+        new = Counter(x.get("name") for k in keys for x in after.get(k) or [])
+        for name, count in new.items():
+            if count > 1 and count > old[name]:
+                raise TemplateError(f'{what} "{name}"', f"is already in the pod, and injection "
+                                    f"adds a {what} of that name; Kubernetes refuses two",
+                                    f"rename the pod's {what}")
+
+
 def _size(key: str, value: Any) -> int:
     return len(key.encode()) + len(str(value).encode())
 
@@ -248,6 +263,7 @@ def inject(
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
+    _check_names(template.get("spec") or {}, spec)
     _check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
                             annotations)
     consul_services = services if pod.multiport else tuple(s for s in services if s)

@@ -229,6 +229,30 @@ def test_acls_need_a_token_to_log_in_with() -> None:
     assert inject(template(automountServiceAccountToken=False)).template  # no ACLs: no login
 
 
+@pytest.mark.parametrize(("source", "key"), [
+    (template(volumes=[{"name": c.DATA_VOLUME, "emptyDir": {}}]), f'volume "{c.DATA_VOLUME}"'),
+    (template({}, {"name": c.ENVOY, "image": "mine"}), f'container "{c.ENVOY}"'),
+    (template(initContainers=[{"name": c.COPY_BIN, "image": "mine"}]),
+     f'container "{c.COPY_BIN}"'),
+    (template({ann.USER_VOLUME: '[{"name": "data", "emptyDir": {}}]'},
+              volumes=[{"name": "data", "emptyDir": {}}]), 'volume "data"'),
+])
+def test_names_injection_adds_may_not_be_in_the_pod_already(source: dict[str, Any],
+                                                            key: str) -> None:
+    """Kubernetes refuses two volumes or two containers of one name (init containers count)."""
+    found, message, fix = refusal(source)
+    what = key.split(maxsplit=1)[0]
+    assert (found, message) == (key, f"is already in the pod, and injection adds a {what} of "
+                                     "that name; Kubernetes refuses two")
+    assert fix == f"rename the pod's {what}"
+
+
+def test_the_pod_s_own_duplicates_are_not_injection_s_business() -> None:
+    source = template(volumes=[{"name": "x", "emptyDir": {}}, {"name": "x", "emptyDir": {}}])
+    assert [v["name"] for v in inject(source).template["spec"]["volumes"]] == [
+        "x", "x", c.DATA_VOLUME]
+
+
 # --- the API server's annotation limit ----------------------------------------------------------
 
 

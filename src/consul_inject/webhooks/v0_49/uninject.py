@@ -9,7 +9,8 @@ annotations, stay. Pure: no I/O, no YAML.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from consul_inject import workloads
@@ -68,19 +69,28 @@ def _drop_if_new(owner: dict[str, Any], key: str, original_owner: Mapping[str, A
         owner[key] = None
 
 
+def _without_added(items: list[Any], original: list[Any], ours: Callable[[str], bool]) -> list[Any]:
+    """`items` without the entries injection appended: of each name `ours` could have added,
+    the first as many as the original had stay (the user's own, which may share the name)."""
+    allowed = Counter(x.get("name") for x in original if isinstance(x, dict))
+    seen: Counter[Any] = Counter()
+    kept = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and ours(name):
+            seen[name] += 1
+            if seen[name] > allowed[name]:
+                continue
+        kept.append(item)
+    return kept
+
+
 def _clean_container(container: dict[str, Any], original: Mapping[str, Any] | None) -> None:
-    orig_env = {e.get("name") for e in (original or {}).get("env") or [] if isinstance(e, dict)}
-    if isinstance(container.get("env"), list):
-        container["env"] = [e for e in container["env"] if not (
-            isinstance(e, dict) and str(e.get("name", "")).endswith(_ENV_SUFFIXES)
-            and e.get("name") not in orig_env)]
-        _drop_if_new(container, "env", original)
-    orig_mounts = [m for m in (original or {}).get("volumeMounts") or []
-                   if isinstance(m, dict) and m.get("name") == c.DATA_VOLUME]
-    if isinstance(container.get("volumeMounts"), list) and not orig_mounts:
-        container["volumeMounts"] = [m for m in container["volumeMounts"]
-                                     if not (isinstance(m, dict) and m.get("name") == c.DATA_VOLUME)]
-        _drop_if_new(container, "volumeMounts", original)
+    for key, ours in (("env", lambda name: name.endswith(_ENV_SUFFIXES)),
+                      ("volumeMounts", lambda name: name == c.DATA_VOLUME)):
+        if isinstance(container.get(key), list):
+            container[key] = _without_added(container[key], (original or {}).get(key) or [], ours)
+            _drop_if_new(container, key, original)
     for key, _ in PROBES:
         probe, before = container.get(key), (original or {}).get(key)
         if (isinstance(probe, dict) and isinstance(probe.get("httpGet"), dict)

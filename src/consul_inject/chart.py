@@ -40,10 +40,11 @@ class _Entry:
 
 
 def chart_dir() -> Path:
-    """The chart's source folder: $CONSUL_INJECT_CHART_DIR, else chart/ of this checkout."""
+    """The chart's folder: $CONSUL_INJECT_CHART_DIR, else the copy shipped in the package."""
     explicit = os.environ.get("CONSUL_INJECT_CHART_DIR")
     candidates = [Path(explicit)] if explicit else []
-    candidates.append(Path(__file__).resolve().parents[2] / "chart" / CHART_NAME)
+    candidates.append(Path(str(resources.files("consul_inject").joinpath("data", "chart",
+                                                                       CHART_NAME))))
     for candidate in candidates:
         if (candidate / "Chart.yaml").is_file():
             return candidate

@@ -191,7 +191,7 @@ def test_chart_dir_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("CONSUL_INJECT_CHART_DIR", str(CHART))
     assert chart.chart_dir() == CHART
     monkeypatch.setenv("CONSUL_INJECT_CHART_DIR", str(tmp_path))
-    assert chart.chart_dir() == CHART  # falls back to the checkout
+    assert chart.chart_dir().resolve() == CHART.resolve()  # falls back to the package's copy
     assert os.environ["CONSUL_INJECT_CHART_DIR"] == str(tmp_path)
 
 

@@ -1,8 +1,8 @@
 """The values schema (JSON Schema draft-07), checked by the `jsonschema` package.
 
-The schema ships in three copies kept equal by tests: `schema/values.schema.json` (the source),
-`chart/consul-connect-inject/values.schema.json` (Helm enforces it) and the package data read
-here. Helm 3, Helm 4 and this validator read the same file; tests/helm checks that they accept
+The schema is package data (`data/values.schema.json`, the one source); the chart carries a copy
+(`data/chart/consul-connect-inject/values.schema.json`, which Helm enforces), kept equal by a
+test. Helm 3, Helm 4 and this validator read the same file; tests/helm checks that they accept
 and refuse the same values.
 
 The validator is jsonschema's Draft7Validator extended with our annotations, which other

@@ -1,4 +1,5 @@
-"""schema/values.schema.json: one source of truth in three places, draft-07, the official chart's
+"""The values schema: one source (the package's data/values.schema.json) and the chart's copy
+that Helm enforces, draft-07, the official chart's
 keys and defaults, and its validator: jsonschema's Draft7Validator extended with our annotations
 (x-closed, x-rule, ECMA-262 `$`), which agrees with the plain Draft7Validator elsewhere."""
 
@@ -18,9 +19,9 @@ from consul_inject.values import schema as schema_mod
 from consul_inject.values.tree import prune as _prune
 
 REPO = Path(__file__).resolve().parents[3]
-SOURCE = REPO / "schema" / "values.schema.json"
-COPIES = (REPO / "chart" / "consul-connect-inject" / "values.schema.json",
-          REPO / "src" / "consul_inject" / "data" / "values.schema.json")
+SOURCE = REPO / "src" / "consul_inject" / "data" / "values.schema.json"
+COPIES = (REPO / "src" / "consul_inject" / "data" / "chart" / "consul-connect-inject"
+          / "values.schema.json",)
 OFFICIAL = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-values.yaml"
 SECTIONS = ("global", "connectInject", "controller")
 # Where consul-inject's default differs from the official chart's, on purpose.
@@ -46,7 +47,7 @@ def _closed(node: Any) -> Any:
     return node
 
 
-@pytest.mark.parametrize("copy", COPIES, ids=["chart", "package-data"])
+@pytest.mark.parametrize("copy", COPIES, ids=["chart"])
 def test_copies_are_equal(copy: Path) -> None:
     assert copy.read_bytes() == SOURCE.read_bytes(), f"copy {SOURCE} to {copy}"
 

@@ -1,0 +1,126 @@
+"""runner: the settings of each input (the chart's settings ConfigMap under -f and --set), and
+delivery only when every input is good. tests/unit/test_cli.py runs it through the command
+line; these are its rules on their own."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from consul_inject import cli, runner, sources
+from consul_inject.problems import ConsulInjectError
+from tests.conftest import private_cli_environment
+
+SERVICE = b"apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}}\n"
+
+
+def args(*argv: str) -> argparse.Namespace:
+    return cli._inject_parser().parse_args([*argv, "input.yaml"])
+
+
+@pytest.fixture(autouse=True)
+def _private(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    private_cli_environment(monkeypatch, tmp_path)
+
+
+# --- Configure ------------------------------------------------------------------------------------
+
+
+def test_flags_become_values() -> None:
+    configure = runner.Configure(args("--missing-service", "warn",
+                                      "--create-service-account-secrets", "--set", "a.b=1"))
+    assert configure.sets == ["a.b=1", "consulInject.missingService=warn",
+                              "consulInject.createServiceAccountSecrets=true"]
+    settings = configure(None)
+    assert settings.missing_service == "warn"
+    assert settings.create_service_account_secrets is True
+
+
+def test_settings_are_made_once_per_distinct_config_map() -> None:
+    configure = runner.Configure(args())
+    none = configure(None)
+    assert configure(None) is none
+    found = {"connectInject": {"default": True}}
+    from_map = configure(found)
+    assert configure({"connectInject": {"default": True}}) is from_map
+    assert from_map is not none
+    assert from_map.require_annotation is False
+    assert none.require_annotation is True
+
+
+def test_set_wins_over_the_config_map() -> None:
+    configure = runner.Configure(args("--set", "connectInject.default=false"))
+    assert configure({"connectInject": {"default": True}}).require_annotation is True
+
+
+def test_the_command_line_s_facts_reach_the_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    context = runner.Configure(args("--release", "mesh", "--consul-ca-file", str(ca),
+                                    "--consul-dns-ip", "10.0.0.10"))._context()
+    assert (context.release, context.dns_ip) == ("mesh", "10.0.0.10")
+    assert context.ca_cert == ca.read_text()
+
+
+def test_an_unreadable_ca_file_is_bad_input(tmp_path: Path) -> None:
+    configure = runner.Configure(args("--consul-ca-file", str(tmp_path / "missing.pem")))
+    with pytest.raises(ConsulInjectError, match=r"missing\.pem: cannot read CA file"):
+        configure._context()
+
+
+# --- process ----------------------------------------------------------------------------------------
+
+
+def test_in_place_needs_files() -> None:
+    with pytest.raises(ConsulInjectError, match="--in-place needs files or folders, not stdin"):
+        runner.process(args("--in-place"), [sources.Source("<stdin>", SERVICE, None)], "inject")
+
+
+def test_nothing_is_written_when_any_input_is_bad(tmp_path: Path,
+                                                  capsysbinary: pytest.CaptureFixture[bytes]
+                                                  ) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_bytes(SERVICE)
+    bad.write_bytes(b"apiVersion: apps/v1\nkind: Deployment\nmetadata: [x\n")
+    out = tmp_path / "out.yaml"
+    code = runner.process(args("-o", str(out)), sources.collect([str(good), str(bad)]), "inject")
+    assert code == 1
+    assert not out.exists()
+    captured = capsysbinary.readouterr()
+    assert captured.out == b""
+    err = captured.err.decode()
+    assert "invalid YAML" in err
+    assert err.endswith("consul-inject: 1 error(s) in 2 files; nothing written\n")
+
+
+def test_several_inputs_get_a_report_each_and_a_total(tmp_path: Path,
+                                                      capsysbinary: pytest.CaptureFixture[bytes]
+                                                      ) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_bytes(SERVICE)
+    second.write_bytes(SERVICE)
+    code = runner.process(args(), sources.collect([str(first), str(second)]), "inject")
+    assert code == 0
+    captured = capsysbinary.readouterr()
+    assert captured.out == SERVICE + b"---\n" + SERVICE
+    err = captured.err.decode()
+    assert err.count("==> ") == 2
+    assert err.endswith("consul-inject: 2 files: 0 injected, 0 skipped, 2 documents, "
+                        "0 errors\n")
+
+
+def test_helm4_never_gets_an_empty_output(monkeypatch: pytest.MonkeyPatch,
+                                          capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    monkeypatch.setenv("CONSUL_INJECT_HELM4", "1")
+    empty = [sources.Source("<stdin>", b"", None)]
+    assert runner.process(args("--report", "none"), empty, "inject") == 0
+    assert capsysbinary.readouterr().out == b"# consul-inject: no documents\n"
+    monkeypatch.delenv("CONSUL_INJECT_HELM4")
+    assert runner.process(args("--report", "none"), [sources.Source("<stdin>", b"", None)],
+                          "inject") == 0
+    assert capsysbinary.readouterr().out == b""  # Helm 3 (and everyone else): empty is empty

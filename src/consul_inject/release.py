@@ -39,9 +39,11 @@ class KubeService:
 @dataclass
 class ReleaseIndex:
     services: list[KubeService] = field(default_factory=list)
-    # (namespace, label key, label value) of one selector item -> services, so that matching a
-    # pod costs a lookup per label, not a scan of every Service in a 10,000-document release.
-    by_selector: dict[tuple[str, str, str], list[KubeService]] = field(default_factory=dict)
+    # (namespace, label key, label value) of one selector item -> (position in `services`,
+    # service), so that matching a pod costs a lookup per label, not a scan of every Service in
+    # a 10,000-document release.
+    by_selector: dict[tuple[str, str, str], list[tuple[int, KubeService]]] = field(
+        default_factory=dict)
     by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
     accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
     token_secrets: set[tuple[str, str]] = field(default_factory=set)  # (ns, name) of token Secrets
@@ -70,7 +72,8 @@ class ReleaseIndex:
             self.by_name.setdefault((ns, name), service)
             if service.selector:
                 key, value = next(iter(service.selector.items()))
-                self.by_selector.setdefault((ns, key, value), []).append(service)
+                self.by_selector.setdefault((ns, key, value), []).append(
+                    (len(self.services) - 1, service))
         elif kind == "ServiceAccount":
             secrets = [s.get("name") for s in res.get("secrets") or [] if isinstance(s, dict)]
             self.accounts[(ns, name)] = [s for s in secrets if isinstance(s, str)]
@@ -85,15 +88,14 @@ class ReleaseIndex:
         return self.namespace_labels.get(namespace, {})
 
     def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
-        """Services of `namespace` whose selector matches `labels`, in stream order."""
+        """Services of `namespace` whose selector matches `labels`, in stream order (two equal
+        Services, the same one rendered twice, are two)."""
         found: dict[int, KubeService] = {}
         for key, value in labels.items():
-            for service in self.by_selector.get((namespace, str(key), str(value)), ()):
+            for position, service in self.by_selector.get((namespace, str(key), str(value)), ()):
                 if service.selects(labels):
-                    found[id(service)] = service
-        if len(found) > 1:
-            return sorted(found.values(), key=self.services.index)
-        return list(found.values())
+                    found[position] = service
+        return [found[position] for position in sorted(found)]
 
     def secret_for(self, namespace: str, account: str) -> str:
         """The token Secret the webhook would mount for a multi-port service's account."""

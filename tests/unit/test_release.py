@@ -100,6 +100,13 @@ def test_the_default_namespace_applies_to_objects_without_one() -> None:
     assert sorted(index.by_name) == [("data", "db"), ("team", "web")]
 
 
+def test_the_same_service_rendered_twice_is_two_in_stream_order() -> None:
+    """Found by the property below: equal Services were ordered by the first one's place."""
+    index = index_of(service("b", {"tier": "a"}), service("a", {"tier": "a"}),
+                     service("b", {"tier": "a"}))
+    assert [s.name for s in index.selecting("apps", {"tier": "a"})] == ["b", "a", "b"]
+
+
 LABELS = st.dictionaries(st.sampled_from(["app", "tier", "version"]),
                          st.sampled_from(["a", "b"]), max_size=3)
 

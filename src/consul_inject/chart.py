@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -104,15 +103,6 @@ def render_values_yaml(overrides: Mapping[str, Any] | None = None) -> str:
     return env.from_string(source).render(entries=entries, sections=", ".join(SECTIONS))
 
 
-def find_helm() -> str:
-    """$CONSUL_INJECT_HELM, else `helm` on PATH."""
-    explicit = os.environ.get("CONSUL_INJECT_HELM")
-    found = explicit or shutil.which("helm")
-    if not found or not Path(found).is_file():
-        raise ConsulInjectError("no helm binary found: put helm on PATH or set CONSUL_INJECT_HELM")
-    return found
-
-
 def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
     """`helm package` the chart into DEST; -f/--set values (read, merged and checked once:
     ConsulInjectError with every error) are baked into its values.yaml. Returns the .tgz path."""
@@ -125,10 +115,12 @@ def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
         shutil.copytree(source, work)
         if user:
             (work / "values.yaml").write_text(render_values_yaml(user), encoding="utf-8")
-        proc = subprocess.run([find_helm(), "package", str(work), "-d", str(target_dir)],
-                              capture_output=True, text=True, check=False, timeout=120)
-    if proc.returncode != 0:
-        raise ConsulInjectError(f"helm package failed: {proc.stderr.strip() or proc.stdout.strip()}")
+        from consul_inject import helm  # pyhelm3: only when packaging
+
+        try:
+            helm.find().run(["package", work, "-d", target_dir])
+        except helm.HelmFailed as err:
+            raise ConsulInjectError(f"helm package failed: {err.problems[0].message}") from None
     version = yaml.safe_load((source / "Chart.yaml").read_text(encoding="utf-8"))["version"]
     return target_dir / f"{CHART_NAME}-{version}.tgz"
 

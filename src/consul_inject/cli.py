@@ -9,14 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from consul_inject import __version__, runner, sources, webhooks
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
+from consul_inject.usage import PROG, Parser, UsageError, add_render_options
 
-PROG = "consul-inject"
-SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart")
+SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart", "helm", "plugin")
 
 DESCRIPTION = """\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
@@ -54,54 +53,19 @@ under Helm 4 errors are also written to the terminal and to the log file
 """
 
 
-def _add_render_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-n", "--namespace", default=None, metavar="NS",
-                        help="namespace of resources that have no metadata.namespace "
-                        "(Helm passes none: give the release namespace; default: default)")
-    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE",
-                        help="Consul chart values file; repeatable, later files win")
-    parser.add_argument("--set", action="append", default=[], metavar="K=V",
-                        help="chart value in Helm syntax, e.g. connectInject.default=true or "
-                        "'connectInject.k8sAllowNamespaces={apps,web}'")
-    parser.add_argument("--set-string", action="append", default=[], metavar="K=V",
-                        help="like --set, but every value stays a string")
-    parser.add_argument("--release", default="consul", metavar="NAME",
-                        help="release name Consul was installed as; names the ACL auth method "
-                        "<fullname>-k8s-auth-method unless global.name is set (default: consul)")
-    parser.add_argument("--consul-ca-file", metavar="PEM",
-                        help="Consul CA certificate, required with global.tls.enabled (the init "
-                        "script embeds it)")
-    parser.add_argument("--consul-dns-ip", metavar="IP",
-                        help="ClusterIP of the Consul DNS Service, required when DNS redirection "
-                        "is on (dns.enableRedirection or the consul-dns annotation)")
-    parser.add_argument("--missing-service", choices=("error", "warn"), default=None,
-                        help="a pod with no Service selecting it (or a multi-port service without "
-                        "its ServiceAccount and token Secret) is an error (default) or only a "
-                        "warning, for releases whose Services live elsewhere "
-                        "(values: consulInject.missingService)")
-    parser.add_argument("--create-service-account-secrets", action="store_true",
-                        help="add the ServiceAccount and kubernetes.io/service-account-token "
-                        "Secret each multi-port service needs when the stream lacks them "
-                        "(values: consulInject.createServiceAccountSecrets)")
-    parser.add_argument("--strict", action="store_true",
-                        help="treat warnings as errors")
-    parser.add_argument("--report", choices=("text", "json", "none"), default="text",
-                        help="report format on stderr (default: text)")
-
-
 def _parser() -> argparse.ArgumentParser:
     release = webhooks.get().release
-    parser = _Parser(
+    parser = Parser(
         prog=PROG, description=DESCRIPTION.format(release=release), epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"{PROG} {__version__} (consul-k8s {release})")
-    _add_render_options(parser)
+    add_render_options(parser)
     return parser
 
 
 def _files_parser(command: str, description: str) -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"{PROG} {command}", formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = Parser(prog=f"{PROG} {command}", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description=description, epilog=EPILOG)
     parser.add_argument("paths", nargs="*", default=["-"], metavar="PATH",
                         help="manifest files or folders (walked for .yaml, .yml and .json), - for "
@@ -116,7 +80,7 @@ def _files_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--output", choices=("yaml", "json"), default="yaml",
                         help="yaml (default: documents not changed stay byte for byte) or json (one "
                         "object, or a v1 List)")
-    _add_render_options(parser)
+    add_render_options(parser)
     return parser
 
 
@@ -133,16 +97,6 @@ def _uninject_parser() -> argparse.ArgumentParser:
     return _files_parser("uninject", "Remove what injection added to the manifests in PATH...: "
                          "containers, init containers, volumes, env vars, mounts, annotations, "
                          "labels and probe ports. The user's own annotations stay.")
-
-
-class UsageError(Exception):
-    """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
-    message also reaches the log under Helm 4."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}\n")
 
 
 def cmd_postrender(args: argparse.Namespace) -> int:
@@ -166,34 +120,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return runner.process(args, [sources.Source("demo.yaml", sample, None)], "inject")
 
 
-def _values_command(name: str, rest: list[str]) -> int:
-    """`validate`, `schema` and `chart package`: the values schema and the chart."""
-    from consul_inject import commands
-
-    if name == "validate":
-        parser = _Parser(prog=f"{PROG} validate", description=(
-            "Check Consul chart values files against the schema and the chart's own rules: every "
-            "problem as file:line:col: key.path: message, with a did-you-mean for misspelt keys; "
-            "exit 1 on any error."))
-        parser.add_argument("paths", nargs="+", metavar="VALUES")
-        parser.add_argument("--output", choices=("text", "json"), default="text")
-        args = parser.parse_args(rest)
-        return commands.cmd_validate(args.paths, args.output)
-    if name == "schema":
-        _Parser(prog=f"{PROG} schema",
-                description="Print the values schema (JSON Schema draft-07).").parse_args(rest)
-        return commands.cmd_schema()
-    parser = _Parser(prog=f"{PROG} chart", description="The consul-connect-inject Helm chart.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    package = sub.add_parser("package", help="package the chart (with -f/--set baked into its "
-                             "values.yaml) as a .tgz")
-    package.add_argument("-f", "--values", action="append", default=[], metavar="FILE")
-    package.add_argument("--set", action="append", default=[], metavar="K=V")
-    package.add_argument("-d", "--destination", default=".", metavar="DIR")
-    args = parser.parse_args(rest)
-    return commands.cmd_chart_package(args.values, args.set, args.destination)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -203,11 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_inject(_inject_parser().parse_args(rest))
             if name == "uninject":
                 return cmd_uninject(_uninject_parser().parse_args(rest))
-            if name in ("validate", "schema", "chart"):
-                return _values_command(name, rest)
-            demo = _Parser(prog=f"{PROG} demo",
+            if name in ("validate", "schema", "chart", "helm", "plugin"):
+                from consul_inject import commands  # their imports cost the post-renderer nothing
+
+                return commands.main(name, rest)
+            demo = Parser(prog=f"{PROG} demo",
                                            description="Inject the bundled seed examples.")
-            _add_render_options(demo)
+            add_render_options(demo)
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
     except ConsulInjectError as err:

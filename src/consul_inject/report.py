@@ -123,9 +123,10 @@ def write_log(text: str) -> None:
 
 
 def tell_user(text: str) -> None:
-    """Errors reach stderr; under Helm 4 (which drops stderr) also the terminal."""
+    """Errors reach stderr; under Helm 4 (which drops stderr) also the terminal, unless the
+    `consul-inject helm` wrapper runs Helm and shows the log itself."""
     sys.stderr.write(text)
-    if under_helm4():
+    if under_helm4() and os.environ.get("CONSUL_INJECT_WRAPPED") != "1":
         try:
             with open("/dev/tty", "w", encoding="utf-8") as tty:
                 tty.write(text)

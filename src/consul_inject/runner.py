@@ -69,8 +69,9 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
         text.append(f"consul-inject: {len(reports)} files: {totals.summary()}, 0 errors\n")
     joined = "".join(text)
     sys.stderr.write(joined)
-    if report_mod.under_helm4():
-        report_mod.write_log(joined)
+    # Helm 3 drops a successful post-renderer's stderr and Helm 4 all of it: the report is
+    # kept in the log file on every run.
+    report_mod.write_log(joined)
 
 
 def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) -> int:

@@ -117,11 +117,13 @@ def test_settings_without_data_key() -> None:
 
 @pytest.fixture
 def fake_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A helm that copies the chart's values.yaml aside and writes an empty .tgz."""
+    """A helm that tells its version, copies the chart's values.yaml aside and writes an
+    empty .tgz."""
     script = tmp_path / "helm"
     record = tmp_path / "record"
     script.write_text(
         "#!/bin/sh\n"
+        'if [ "$1" = version ]; then printf v3.17.2; exit 0; fi\n'
         f'cp "$2/values.yaml" "{record}.values.yaml"\n'
         f'echo "$@" > "{record}.args"\n'
         ': > "$4/consul-connect-inject-0.1.0.tgz"\n', encoding="utf-8")

@@ -1,0 +1,57 @@
+"""The command line's parsers: usage errors that reach the log, and the post-renderer's options
+shared by the post-renderer, `inject`, `uninject`, `demo` and the Helm wrapper."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+PROG = "consul-inject"
+
+
+class UsageError(Exception):
+    """A command-line mistake (exit 2); raised instead of argparse's print-and-exit so the
+    message also reaches the log under Helm 4."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}\n")
+
+
+def add_render_options(parser: argparse.ArgumentParser, *, namespace: bool = True) -> None:
+    """The post-renderer's options; without `namespace` for the Helm wrapper, which takes the
+    namespace from Helm's own arguments."""
+    if namespace:
+        parser.add_argument("-n", "--namespace", default=None, metavar="NS",
+                            help="namespace of resources that have no metadata.namespace "
+                            "(Helm passes none: give the release namespace; default: default)")
+    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE",
+                        help="Consul chart values file; repeatable, later files win")
+    parser.add_argument("--set", action="append", default=[], metavar="K=V",
+                        help="chart value in Helm syntax, e.g. connectInject.default=true or "
+                        "'connectInject.k8sAllowNamespaces={apps,web}'")
+    parser.add_argument("--set-string", action="append", default=[], metavar="K=V",
+                        help="like --set, but every value stays a string")
+    parser.add_argument("--release", default="consul", metavar="NAME",
+                        help="release name Consul was installed as; names the ACL auth method "
+                        "<fullname>-k8s-auth-method unless global.name is set (default: consul)")
+    parser.add_argument("--consul-ca-file", metavar="PEM",
+                        help="Consul CA certificate, required with global.tls.enabled (the init "
+                        "script embeds it)")
+    parser.add_argument("--consul-dns-ip", metavar="IP",
+                        help="ClusterIP of the Consul DNS Service, required when DNS redirection "
+                        "is on (dns.enableRedirection or the consul-dns annotation)")
+    parser.add_argument("--missing-service", choices=("error", "warn"), default=None,
+                        help="a pod with no Service selecting it (or a multi-port service without "
+                        "its ServiceAccount and token Secret) is an error (default) or only a "
+                        "warning, for releases whose Services live elsewhere "
+                        "(values: consulInject.missingService)")
+    parser.add_argument("--create-service-account-secrets", action="store_true",
+                        help="add the ServiceAccount and kubernetes.io/service-account-token "
+                        "Secret each multi-port service needs when the stream lacks them "
+                        "(values: consulInject.createServiceAccountSecrets)")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors")
+    parser.add_argument("--report", choices=("text", "json", "none"), default="text",
+                        help="report format on stderr (default: text)")

@@ -155,6 +155,11 @@ class _Run:
         if path is None:
             return None
         ref = workloads.ref_of(res, self.options.namespace)
+        try:
+            podshape.check_metadata(res)
+        except TemplateError as err:
+            self.report.errors.extend(p.at(f"{where}: {ref}") for p in err.problems)
+            return None
         if not workloads.valid_namespace(ref.namespace):
             shown = (res.get("metadata") or {}).get("namespace") if isinstance(
                 res.get("metadata"), dict) else None

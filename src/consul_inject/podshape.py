@@ -75,3 +75,15 @@ def check(template: dict[str, Any], prefix: str) -> None:
             for key in ("livenessProbe", "readinessProbe", "startupProbe"):
                 _expect((container.get(key) or {}).get("httpGet"), dict,
                         f"{where}.{key}.httpGet")
+
+
+def check_metadata(resource: dict[str, Any]) -> None:
+    """A workload's own metadata: a mapping whose name and namespace are strings (they name the
+    workload in messages and reach Consul and the init script)."""
+    meta = resource.get("metadata")
+    _expect(meta, dict, "metadata")
+    for key in ("name", "generateName", "namespace"):
+        value = (meta or {}).get(key)
+        if value is not None and not isinstance(value, str):
+            raise TemplateError(f"metadata.{key}", f"is {_describe(value)}, expected a string",
+                                "fix the manifest; Kubernetes would reject it too")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from consul_inject import pipeline, sources, values, webhooks
+from consul_inject import pipeline, sources, values, webhooks, workloads
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.transforms import Mode
@@ -76,6 +76,12 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
 
 def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) -> int:
     """Run every input through the pipeline into spools; write only if all of them are good."""
+    namespace = args.namespace
+    if namespace is not None and not workloads.valid_namespace(namespace):
+        # It names Consul namespaces and reaches the init script: refuse it before any input.
+        raise ConsulInjectError(f"--namespace {namespace!r}: not a Kubernetes namespace name; "
+                                "expected lower-case letters, digits and '-', at most 63 "
+                                "characters")
     configure = Configure(args)
     in_place = bool(getattr(args, "in_place", False))
     if in_place and any(src.path is None for src in inputs):

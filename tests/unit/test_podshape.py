@@ -155,3 +155,19 @@ def test_the_first_wrong_field_is_the_one_named() -> None:
     assert refusal(data)[0] == "spec.template.spec.initContainers[0].name"
     data["metadata"] = "x"
     assert refusal(data)[0] == "spec.template.metadata"
+
+
+@pytest.mark.parametrize(("resource", "key"), [
+    ({"metadata": "web"}, "metadata"),
+    ({"metadata": {"namespace": ["a", "b"]}}, "metadata.namespace"),
+    ({"metadata": {"name": 7}}, "metadata.name"),
+])
+def test_workload_metadata_must_have_kubernetes_shapes(resource: dict[str, Any], key: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        podshape.check_metadata(resource)
+    assert info.value.problems[0].key == key
+
+
+def test_plain_metadata_passes() -> None:
+    podshape.check_metadata({"metadata": {"name": "web", "namespace": "apps"}})
+    podshape.check_metadata({})

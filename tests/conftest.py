@@ -37,12 +37,26 @@ TOOLS = REPO / ".tools"
 GOLDEN = REPO / "tests" / "golden"
 EXAMPLES = REPO / "examples"
 PLUGINS = REPO / "plugin"
-# The official Consul chart v0.49.8 rendered with its defaults (the shared folder beside the repo).
-CORPUS = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
+# Facts from outside the repository (the official Consul chart's values and renders), in a
+# `shared` folder beside the checkout when there is one: tests of them call `needs_shared`.
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
+OFFICIAL_VALUES = SHARED / "corpus" / "consul-chart-v0.49.8-values.yaml"
 HELM = {3: TOOLS / "helm3" / "helm", 4: TOOLS / "helm4" / "helm"}
 HELM_VERSIONS = (3, 4)
 KUBECTL = TOOLS / "helm4" / "kubectl"
 HELM_TIMEOUT = 120  # seconds; a safety net against a hang, never what a test decides on
+
+
+def needs_shared(path: Path) -> Path:
+    """`path` under the shared folder, for a test that needs it: skipped with a one-line reason
+    in a bare clone, failed when CI is set (CI always has the folder, so it never skips)."""
+    if not path.exists():
+        message = f"{path} is absent: the shared folder beside the checkout is not there"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 # --- reading streams -----------------------------------------------------------------------------

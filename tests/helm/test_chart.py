@@ -30,6 +30,7 @@ from tests.conftest import (
     consul_inject,
     helm,
     make_helm_env,
+    needs_shared,
     yaml_docs,
 )
 
@@ -73,6 +74,7 @@ def find(docs: list[Doc], kind: str, name: str) -> Doc:
 
 
 def official() -> list[Doc]:
+    needs_shared(CORPUS)
     return yaml_docs(CORPUS.read_text(encoding="utf-8"))
 
 

@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import CORPUS, needs_shared
+
 pytestmark = pytest.mark.helm
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "chart" / "consul-connect-inject"
 TEMPLATES = sorted(p for p in (CHART / "templates").iterdir() if p.is_file())
-CORPUS = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-rendered.yaml"
 HELM = {3: REPO / ".tools" / "helm3" / "helm", 4: REPO / ".tools" / "helm4" / "helm"}
 VERSIONS = [3, 4]
 HEADER = re.compile(r"\A\{\{- /\*\n(?P<text>.*?)\n\*/ -\}\}\n", re.DOTALL)
@@ -130,8 +131,7 @@ def test_crd_descriptions_are_short(version: int, tmp_path: Path) -> None:
 def test_crds_are_the_official_ones_but_for_descriptions(version: int, tmp_path: Path) -> None:
     """Same names, groups, versions, printer columns and openAPIV3Schema as the consul-k8s
     v0.49.8 chart renders them (tests/helm/test_chart.py renders the same values)."""
-    if not CORPUS.is_file():
-        pytest.fail(f"the official chart's render is missing at {CORPUS}")
+    needs_shared(CORPUS)
     ours = _rendered_crds(version, tmp_path)
     theirs = _crds(CORPUS.read_text(encoding="utf-8"))
     assert sorted(ours) == sorted(theirs)

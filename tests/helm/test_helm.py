@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CORPUS, EXAMPLES, HELM_VERSIONS, HelmEnv, consul_inject, yaml_docs
+from tests.conftest import CORPUS, EXAMPLES, HELM_VERSIONS, HelmEnv, consul_inject, needs_shared, yaml_docs
 
 pytestmark = pytest.mark.helm
 
@@ -289,6 +289,7 @@ def test_helm4_usage_error_reaches_the_log(helm_env: HelmEnv) -> None:
 # --- 6, 7. plain stdin -> stdout ----------------------------------------------------------------
 
 def test_consul_chart_corpus_passes_through_byte_for_byte(helm_env: HelmEnv) -> None:
+    needs_shared(CORPUS)
     if not CORPUS.is_file():
         pytest.fail(f"corpus missing: {CORPUS} (the shared folder beside the repo holds "
                     "corpus/consul-chart-v0.49.8-rendered.yaml)")

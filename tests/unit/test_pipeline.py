@@ -11,7 +11,7 @@ import yaml
 from consul_inject import pipeline
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49.settings import Settings
-from tests.conftest import CORPUS, load_all, run_pipeline, settings_for
+from tests.conftest import CORPUS, load_all, needs_shared, run_pipeline, settings_for
 
 SETTINGS = Settings()
 
@@ -178,7 +178,7 @@ def test_repeated_end_markers_pass_through() -> None:
 
 @pytest.fixture(scope="module")
 def corpus() -> bytes:
-    assert CORPUS.exists(), f"{CORPUS} is missing (the shared/ folder beside the repository)"
+    needs_shared(CORPUS)
     return CORPUS.read_bytes()
 
 

@@ -10,13 +10,15 @@ import pytest
 from consul_inject import commands
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import report
+from tests.conftest import OFFICIAL_VALUES, needs_shared
 
 REPO = Path(__file__).resolve().parents[3]
 VALUES = REPO / "tests" / "values"
-OFFICIAL = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-values.yaml"
+OFFICIAL = OFFICIAL_VALUES
 
 
 def test_cmd_validate_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    needs_shared(OFFICIAL)
     bad = VALUES / "bad" / "many-problems.yaml"
     assert commands.cmd_validate([str(bad), str(OFFICIAL)]) == 1
     out = capsys.readouterr().out.splitlines()
@@ -28,6 +30,7 @@ def test_cmd_validate_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_cmd_validate_json(capsys: pytest.CaptureFixture[str]) -> None:
+    needs_shared(OFFICIAL)
     bad = VALUES / "bad" / "typo-connectinject-key.yaml"
     assert commands.cmd_validate([str(bad), str(OFFICIAL)], "json") == 1
     report = json.loads(capsys.readouterr().out)
@@ -42,6 +45,7 @@ def test_cmd_validate_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cmd_validate_rejects_unknown_output() -> None:
+    needs_shared(OFFICIAL)
     with pytest.raises(ConsulInjectError):
         commands.cmd_validate([str(OFFICIAL)], "xml")
 

@@ -17,12 +17,13 @@ import yaml
 from consul_inject import commands
 from consul_inject.values import schema as schema_mod
 from consul_inject.values.tree import prune as _prune
+from tests.conftest import OFFICIAL_VALUES, needs_shared
 
 REPO = Path(__file__).resolve().parents[3]
 SOURCE = REPO / "src" / "consul_inject" / "data" / "values.schema.json"
 COPIES = (REPO / "src" / "consul_inject" / "data" / "chart" / "consul-connect-inject"
           / "values.schema.json",)
-OFFICIAL = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-values.yaml"
+OFFICIAL = OFFICIAL_VALUES
 SECTIONS = ("global", "connectInject", "controller")
 # Where consul-inject's default differs from the official chart's, on purpose.
 OUR_DEFAULTS: dict[tuple[str, ...], Any] = {("connectInject", "enabled"): True}
@@ -100,6 +101,7 @@ def _node(path: tuple[str, ...]) -> dict[str, Any] | None:
 
 
 def test_every_official_key_is_known_with_its_default() -> None:
+    needs_shared(OFFICIAL)
     official = yaml.safe_load(OFFICIAL.read_text(encoding="utf-8"))
     missing, wrong = [], []
     for section in SECTIONS:
@@ -117,6 +119,7 @@ def test_every_official_key_is_known_with_its_default() -> None:
 
 
 def test_map_defaults_match_the_official_file() -> None:
+    needs_shared(OFFICIAL)
     official = yaml.safe_load(OFFICIAL.read_text(encoding="utf-8"))
     for path in (("connectInject", "resources"), ("controller", "resources"),
                  ("global", "acls", "resources"), ("connectInject", "cni", "securityContext")):
@@ -129,6 +132,7 @@ def test_map_defaults_match_the_official_file() -> None:
 
 
 def test_official_values_validate_with_both_validators() -> None:
+    needs_shared(OFFICIAL)
     official = yaml.safe_load(OFFICIAL.read_text(encoding="utf-8"))
     assert list(schema_mod.iter_errors(_prune(official))) == []
     assert list(jsonschema.Draft7Validator(_schema()).iter_errors(official)) == []

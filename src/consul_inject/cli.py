@@ -24,7 +24,8 @@ v{release} connect-inject webhook would add them to the pods.
 Without a subcommand it is a Helm post-renderer: manifests on stdin, manifests on stdout.
   Helm 3: helm install web ./chart --post-renderer consul-inject \\
               --post-renderer-args=--namespace=apps
-  Helm 4: HELM_PLUGINS=<repo>/plugin helm install web ./chart --post-renderer consul-inject \\
+  Helm 4: HELM_PLUGINS=$(consul-inject plugin path) helm install web ./chart \\
+              --post-renderer consul-inject \\
               --post-renderer-args=--namespace=apps
 
 Settings come from the Consul chart values you install Consul with (-f, --set; Helm's syntax
@@ -40,16 +41,19 @@ commands (each has --help):
   validate VALUES...   check Consul chart values: every problem as file:line:col
   schema               print the values JSON Schema
   chart package        package the consul-connect-inject chart (.tgz)
+  helm OPTIONS -- ARGS run helm install/upgrade/template/diff with the post-renderer wired
+  plugin install|path  the Helm 4 plugin: install it, or print where the package keeps it
   demo                 inject the bundled seed examples
 
 examples:
   helm template web ./chart | consul-inject -n apps
+  consul-inject helm -f consul-values.yaml -- install web ./chart -n apps
   consul-inject inject deploy.yaml --set connectInject.default=true -o injected.yaml
   consul-inject -f consul-values.yaml --set 'connectInject.k8sDenyNamespaces={legacy}'
 
-The report (one line per workload) goes to stderr. Helm 4 discards a post-renderer's stderr, so
-under Helm 4 errors are also written to the terminal and to the log file
-($CONSUL_INJECT_LOG, default ~/.local/state/consul-inject/last-run.log).
+The report (one line per workload) goes to stderr and to the log file ($CONSUL_INJECT_LOG,
+default ~/.local/state/consul-inject/last-run.log): Helm 3 drops a successful post-renderer's
+stderr and Helm 4 all of it (under Helm 4 errors also go to the terminal).
 """
 
 

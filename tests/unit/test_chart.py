@@ -45,7 +45,8 @@ def test_values_yaml_validates_and_has_a_comment_per_key() -> None:
         if line.startswith("  ") and stripped and not stripped.startswith(("#", "-")) \
                 and ":" in stripped and lines[index - 1].strip() == "":
             pytest.fail(f"line {index + 1} follows a blank line without a comment: {line}")
-    assert any(line.startswith("  # Sets the failurePolicy for the mutating webhook.") for line in lines)
+    assert any(line.startswith("  # What the API server does with a pod when the webhook cannot")
+               for line in lines)
 
 
 def test_chart_metadata() -> None:
@@ -60,7 +61,7 @@ def test_render_with_overrides_keeps_comments_and_open_keys() -> None:
     loaded = yamlcodec.load(text)
     assert loaded["connectInject"]["default"] is True
     assert loaded["server"] == {"replicas": 5}
-    assert "# If true, the injector will inject the" in text
+    assert "# With true, inject every pod that has no consul.hashicorp.com/connect-inject" in text
 
 
 # --- the settings ConfigMap ----------------------------------------------------------------

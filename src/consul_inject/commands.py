@@ -63,7 +63,8 @@ def cmd_helm(rest: list[str]) -> int:
     from consul_inject import wrapper
 
     if "--" not in rest:
-        _helm_parser().parse_args(rest)  # --help, or a mistake in the options
+        if "-h" in rest or "--help" in rest:
+            _helm_parser().parse_args(["--help"])
         raise UsageError(f"usage: {PROG} helm [POST-RENDERER OPTIONS] -- HELM ARGS...\n"
                          f"{PROG} helm: error: put the Helm command after --, for example: "
                          f"{PROG} helm -f consul-values.yaml -- install web ./chart -n apps\n")

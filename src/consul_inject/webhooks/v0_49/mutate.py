@@ -56,6 +56,18 @@ def _check_envoy_uid(settings: Settings, pod: podconfig.PodConfig, spec: Mapping
                 "allowed", "run the container as another user")
 
 
+def _check_host_network(settings: Settings, pod: podconfig.PodConfig,
+                        spec: Mapping[str, Any]) -> None:
+    """Transparent proxy without CNI runs a privileged init container that rewrites the pod's
+    iptables: with hostNetwork those are the node's own, for every pod and process on it."""
+    if spec.get("hostNetwork") is True and pod.tproxy and not settings.cni:
+        raise TemplateError(
+            "spec.hostNetwork", "is true and transparent proxy is on, so the privileged init "
+            "container would redirect the traffic of the whole node it runs on (its iptables)",
+            f'set {ann.TPROXY}: "false" on the pod template, or {ann.INJECT}: "false" to leave '
+            "it out of the mesh")
+
+
 def _check_multiport(pod: podconfig.PodConfig) -> None:
     fix = {"transparent proxy": f'set {ann.TPROXY}: "false" on the pod template (transparent '
                                 "proxy is on by default)",
@@ -255,6 +267,7 @@ def inject(
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
     if pod.multiport:
         _check_multiport(pod)
+    _check_host_network(settings, pod, spec)
     _check_envoy_uid(settings, pod, spec)
     token_mount = _check_token(settings, spec)
     warnings = _add_volumes(spec, pod)

@@ -156,22 +156,18 @@ class _Run:
             return None
         ref = workloads.ref_of(res, self.options.namespace)
         try:
-            podshape.check_metadata(res)
-        except TemplateError as err:
-            self.report.errors.extend(p.at(f"{where}: {ref}") for p in err.problems)
-            return None
-        if not workloads.valid_namespace(ref.namespace):
-            shown = (res.get("metadata") or {}).get("namespace") if isinstance(
-                res.get("metadata"), dict) else None
-            self.error(f"{where}: {ref}: namespace {shown if shown is not None else ref.namespace!r}"
-                       " is not a Kubernetes namespace name; expected lower-case letters, digits "
-                       "and '-', at most 63 characters")
-            return None
-        template = workloads.get_template(res, path)
-        if template is None:
-            self.report.warn(where, ref, "has no pod template; passed through")
-            return None
-        try:
+            podshape.check_metadata(res)  # a mapping, and its namespace a string, from here on
+            if not workloads.valid_namespace(ref.namespace):
+                shown = (res.get("metadata") or {}).get("namespace")
+                self.error(f"{where}: {ref}: namespace "
+                           f"{shown if shown is not None else ref.namespace!r} is not a Kubernetes "
+                           "namespace name; expected lower-case letters, digits and '-', at most "
+                           "63 characters")
+                return None
+            template = workloads.get_template(res, path)
+            if template is None:
+                self.report.warn(where, ref, "has no pod template; passed through")
+                return None
             podshape.check(template, ".".join(path))
             outcome = self.transform.apply(Workload(res, path, template, ref, where), self.index)
             found = checks.check_injected(outcome, self.settings, self.index) \

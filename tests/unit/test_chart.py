@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from consul_inject import chart, commands, pipeline, release, values, yamlcodec
+from consul_inject import chart, cli, commands, pipeline, release, values, yamlcodec
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import schema as schema_mod
 from consul_inject.webhooks.v0_49.settings import Settings
@@ -153,10 +153,10 @@ def test_package_without_values_keeps_the_file(fake_helm: Path, tmp_path: Path) 
     assert Path(f"{fake_helm}.values.yaml").read_bytes() == (CHART / "values.yaml").read_bytes()
 
 
-def test_package_refuses_bad_values(fake_helm: Path, tmp_path: Path,
+def test_package_refuses_bad_values(fake_helm: Path, tmp_path: Path, cli_env: None,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert commands.cmd_chart_package([], ["connectInject.defualt=true", "controller.replicas=x"],
-                                      str(tmp_path)) == 1
+    assert cli.main(["chart", "package", "--set", "connectInject.defualt=true",
+                     "--set", "controller.replicas=x", "-d", str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
         'consul-inject: error: --set connectInject.defualt=true: connectInject.defualt: unknown '
         'key "defualt" in connectInject; did you mean "default"?',

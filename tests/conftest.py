@@ -82,6 +82,26 @@ def yaml_docs(text: str | bytes) -> list[Any]:
     return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
+def without_descriptions(node: Any) -> Any:
+    """A schema (or a CRD) without its `description` texts: what stays is the API."""
+    if isinstance(node, dict):
+        return {k: without_descriptions(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [without_descriptions(v) for v in node]
+    return node
+
+
+@dataclass(frozen=True)
+class StubSettings:
+    """The settings fields the version-independent code reads (webhooks.base.Settings), for
+    tests of that code without a webhook version."""
+
+    consul_k8s_version: str = "test"
+    enabled: bool = True
+    missing_service: str = "error"
+    create_service_account_secrets: bool = False
+
+
 # --- the pipeline --------------------------------------------------------------------------------
 
 

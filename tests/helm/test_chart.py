@@ -31,6 +31,7 @@ from tests.conftest import (
     helm,
     make_helm_env,
     needs_shared,
+    without_descriptions,
     yaml_docs,
 )
 
@@ -151,14 +152,6 @@ def test_chart_refuses_what_it_cannot_render(version: int, values: list[str], me
 # --- what the chart renders --------------------------------------------------------------------
 
 
-def _without_descriptions(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_descriptions(v) for k, v in node.items() if k != "description"}
-    if isinstance(node, list):
-        return [_without_descriptions(v) for v in node]
-    return node
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_injector_and_controller_as_the_official_chart(version: int, env: HelmEnv) -> None:
     """Same values as the corpus render (release consul, namespace consul, global.name consul,
@@ -183,9 +176,9 @@ def test_injector_and_controller_as_the_official_chart(version: int, env: HelmEn
         assert ours_injector["spec"]["containers"][0][key] == \
             theirs_injector["spec"]["containers"][0][key], key
     # The CRDs are the same API: the same schemas; the descriptions are our own words (or none).
-    ours_crds = {d["metadata"]["name"]: _without_descriptions(d["spec"]) for d in ours
+    ours_crds = {d["metadata"]["name"]: without_descriptions(d["spec"]) for d in ours
                  if d["kind"] == "CustomResourceDefinition"}
-    theirs_crds = {d["metadata"]["name"]: _without_descriptions(d["spec"]) for d in theirs
+    theirs_crds = {d["metadata"]["name"]: without_descriptions(d["spec"]) for d in theirs
                    if d["kind"] == "CustomResourceDefinition"}
     assert ours_crds == theirs_crds
 

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CORPUS, needs_shared
+from tests.conftest import CORPUS, needs_shared, without_descriptions
 
 pytestmark = pytest.mark.helm
 
@@ -109,14 +109,6 @@ def _descriptions(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
             yield from _descriptions(value, f"{where}[{index}]")
 
 
-def _without_descriptions(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_descriptions(v) for k, v in node.items() if k != "description"}
-    if isinstance(node, list):
-        return [_without_descriptions(v) for v in node]
-    return node
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_crd_descriptions_are_short(version: int, tmp_path: Path) -> None:
     crds = _rendered_crds(version, tmp_path)
@@ -136,5 +128,5 @@ def test_crds_are_the_official_ones_but_for_descriptions(version: int, tmp_path:
     theirs = _crds(CORPUS.read_text(encoding="utf-8"))
     assert sorted(ours) == sorted(theirs)
     for name, crd in ours.items():
-        assert _without_descriptions(crd["spec"]) == _without_descriptions(theirs[name]["spec"]), \
+        assert without_descriptions(crd["spec"]) == without_descriptions(theirs[name]["spec"]), \
             name

@@ -1,10 +1,9 @@
 """binding.bind: what the endpoints controller registers for an injected pod, checked against
 the release (which Service, multi-port Services and accounts, the ACL login name, upstream
-ports). Settings and Injection are built here directly: the rules are every version's."""
+ports). StubSettings and Injection are built here directly: the rules are every version's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,16 +12,9 @@ from consul_inject import binding, podmeta, release
 from consul_inject.problems import TemplateError
 from consul_inject.release import ReleaseIndex
 from consul_inject.webhooks.base import Binding, Injection, Upstream
+from tests.conftest import StubSettings
 
 NS = "apps"
-
-
-@dataclass(frozen=True)
-class Settings:
-    consul_k8s_version: str = "test"
-    enabled: bool = True
-    missing_service: str = "error"
-    create_service_account_secrets: bool = False
 
 
 def pod(labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
@@ -73,8 +65,8 @@ def injection(template: dict[str, Any], services: tuple[str, ...] = (), *,
 
 
 def bind(template: dict[str, Any], index: ReleaseIndex, services: tuple[str, ...] = (),
-         settings: Settings | None = None, **kwargs: Any) -> Binding:
-    return binding.bind(settings or Settings(), template, injection(template, services, **kwargs),
+         settings: StubSettings | None = None, **kwargs: Any) -> Binding:
+    return binding.bind(settings or StubSettings(), template, injection(template, services, **kwargs),
                         NS, index, workload="web-deploy")
 
 
@@ -289,12 +281,12 @@ def test_multi_port_accounts_and_secrets_are_missing_or_created() -> None:
         f'service "web-admin" needs a {release.TOKEN_TYPE} Secret "web-admin" annotated '
         f"{release.SA_NAME_ANNOTATION}: web-admin (Kubernetes 1.24+); add it to the release, or "
         "pass --create-service-account-secrets"]
-    created = bind(multi(), index, SERVICES, Settings(create_service_account_secrets=True))
+    created = bind(multi(), index, SERVICES, StubSettings(create_service_account_secrets=True))
     assert created.missing == []
     assert created.to_create == [d for d in release.account_documents("web-admin", NS)
                                  if d["kind"] == "Secret"]
     bare = index_of(svc("web"), svc("web-admin", ports=[{"port": 80, "targetPort": 9090}]))
-    everything = bind(multi(), bare, SERVICES, Settings(create_service_account_secrets=True))
+    everything = bind(multi(), bare, SERVICES, StubSettings(create_service_account_secrets=True))
     assert [(d["kind"], d["metadata"]["name"]) for d in everything.to_create] == [
         ("ServiceAccount", "web"), ("Secret", "web"),
         ("ServiceAccount", "web-admin"), ("Secret", "web-admin")]

@@ -4,7 +4,6 @@ init container runs privileged)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,17 +13,10 @@ from consul_inject.release import ReleaseIndex
 from consul_inject.transforms import Outcome, Workload
 from consul_inject.webhooks.base import Injection
 from consul_inject.workloads import Ref
+from tests.conftest import StubSettings
 
 NS = "apps"
 REF = Ref("Deployment", "web", NS)
-
-
-@dataclass(frozen=True)
-class Settings:
-    consul_k8s_version: str = "test"
-    enabled: bool = True
-    missing_service: str = "error"
-    create_service_account_secrets: bool = False
 
 
 def template(labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
@@ -49,13 +41,13 @@ def service(name: str) -> dict[str, Any]:
 def test_a_bound_pod_has_no_findings() -> None:
     index = ReleaseIndex()
     index.add(service("web"), NS)
-    found = checks.check_injected(outcome(template()), Settings(), index)
+    found = checks.check_injected(outcome(template()), StubSettings(), index)
     assert found.binding.consul_services == ("web",)
     assert (found.errors, found.warnings, found.created) == ([], [], [])
 
 
 def test_a_missing_service_is_an_error_that_says_how_to_allow_it() -> None:
-    found = checks.check_injected(outcome(template()), Settings(), ReleaseIndex())
+    found = checks.check_injected(outcome(template()), StubSettings(), ReleaseIndex())
     (error,) = found.errors
     assert error.startswith('no Service in namespace "apps" selects the pod')
     assert error.endswith("(if it is deployed apart from this release, pass "
@@ -64,7 +56,7 @@ def test_a_missing_service_is_an_error_that_says_how_to_allow_it() -> None:
 
 
 def test_with_missing_service_warn_it_is_a_warning() -> None:
-    found = checks.check_injected(outcome(template()), Settings(missing_service="warn"),
+    found = checks.check_injected(outcome(template()), StubSettings(missing_service="warn"),
                                   ReleaseIndex())
     assert found.errors == []
     (warning,) = found.warnings
@@ -78,7 +70,7 @@ def test_the_source_template_is_what_is_bound() -> None:
     index = ReleaseIndex()
     index.add(service("web"), NS)
     injected = template(labels={"app": "changed"})
-    found = checks.check_injected(outcome(template(), injected), Settings(), index)
+    found = checks.check_injected(outcome(template(), injected), StubSettings(), index)
     assert found.binding.consul_services == ("web",)
 
 
@@ -90,7 +82,7 @@ def test_accounts_to_create_and_recording_them() -> None:
     source["metadata"]["annotations"] = {"consul.hashicorp.com/connect-service": "web,web-admin",
                                          "consul.hashicorp.com/connect-service-port": "8080,8080"}
     found = checks.check_injected(outcome(source, services=("web", "web-admin")),
-                                  Settings(create_service_account_secrets=True), index)
+                                  StubSettings(create_service_account_secrets=True), index)
     assert found.errors == []
     assert len(found.created) == 4
     refs = checks.record_created(found.created, index, NS)
@@ -99,7 +91,7 @@ def test_accounts_to_create_and_recording_them() -> None:
     assert (NS, "web-admin") in index.accounts
     assert (NS, "web-admin") in index.token_secrets
     again = checks.check_injected(outcome(source, services=("web", "web-admin")),
-                                  Settings(create_service_account_secrets=True), index)
+                                  StubSettings(create_service_account_secrets=True), index)
     assert again.created == []  # the next pod of the same services finds them
 
 

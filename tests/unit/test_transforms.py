@@ -15,16 +15,9 @@ from consul_inject.release import ReleaseIndex
 from consul_inject.transforms import Inject, Outcome, Reinject, Uninject, Workload
 from consul_inject.webhooks.base import Decision, Injection, SettingsContext
 from consul_inject.workloads import Ref
+from tests.conftest import StubSettings
 
 MARK = "injected-by-fake"
-
-
-@dataclass(frozen=True)
-class FakeSettings:
-    consul_k8s_version: str = "fake"
-    enabled: bool = True
-    missing_service: str = "error"
-    create_service_account_secrets: bool = False
 
 
 @dataclass
@@ -35,16 +28,16 @@ class FakeWebhook:
     release: str = "0.0.0"
     calls: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def settings(self, values: Mapping[str, Any], context: SettingsContext) -> FakeSettings:
-        return FakeSettings()
+    def settings(self, values: Mapping[str, Any], context: SettingsContext) -> StubSettings:
+        return StubSettings()
 
-    def decide(self, settings: FakeSettings, meta: Mapping[str, Any], namespace: str,
+    def decide(self, settings: StubSettings, meta: Mapping[str, Any], namespace: str,
                namespace_labels: Mapping[str, str]) -> Decision:
         self.calls.append(("decide", dict(meta), namespace, dict(namespace_labels)))
         wanted = (meta.get("labels") or {}).get("inject") == "yes"
         return Decision(wanted, "labelled" if wanted else "not labelled")
 
-    def inject(self, settings: FakeSettings, template: Mapping[str, Any], namespace: str, *,
+    def inject(self, settings: StubSettings, template: Mapping[str, Any], namespace: str, *,
                namespace_labels: Mapping[str, str],
                token_secret: Callable[[str], str]) -> Injection:
         self.calls.append(("inject", namespace, token_secret("svc")))
@@ -89,7 +82,7 @@ def index() -> ReleaseIndex:
 def test_inject_a_workload_the_webhook_wants() -> None:
     hook = FakeWebhook()
     work = workload({"inject": "yes"})
-    outcome = Inject(hook, FakeSettings()).apply(work, index())
+    outcome = Inject(hook, StubSettings()).apply(work, index())
     assert outcome.status == "injected"
     assert outcome.reason == "labelled"
     assert outcome.template is not None
@@ -107,7 +100,7 @@ def test_inject_a_workload_the_webhook_wants() -> None:
 
 def test_inject_skips_what_the_webhook_does_not_want_and_leaves_it_be() -> None:
     hook = FakeWebhook()
-    outcome = Inject(hook, FakeSettings()).apply(workload({"inject": "no"}, "other"), index())
+    outcome = Inject(hook, StubSettings()).apply(workload({"inject": "no"}, "other"), index())
     assert (outcome.status, outcome.reason) == ("skipped", "not labelled")
     assert outcome.template is None  # None: the resource goes out as it came in
     assert outcome.injection is None
@@ -140,7 +133,7 @@ def test_uninject_skips_what_is_not_injected() -> None:
 def test_reinject_strips_the_old_injection_then_injects_anew() -> None:
     hook = FakeWebhook()
     work = workload({"inject": "yes", MARK: "true"})
-    outcome = Reinject(hook, FakeSettings()).apply(work, index())
+    outcome = Reinject(hook, StubSettings()).apply(work, index())
     assert outcome.status == "injected"
     assert outcome.injected_from == {"metadata": {"labels": {"inject": "yes"}},
                                      "spec": {"containers": []}}  # the stripped template
@@ -151,7 +144,7 @@ def test_reinject_strips_the_old_injection_then_injects_anew() -> None:
 
 def test_reinject_of_what_should_no_longer_be_injected_comes_out_bare() -> None:
     hook = FakeWebhook()
-    outcome = Reinject(hook, FakeSettings()).apply(workload({"inject": "no", MARK: "true"}),
+    outcome = Reinject(hook, StubSettings()).apply(workload({"inject": "no", MARK: "true"}),
                                                    index())
     assert outcome.status == "skipped"
     assert outcome.template == {"metadata": {"labels": {"inject": "no"}},
@@ -161,8 +154,8 @@ def test_reinject_of_what_should_no_longer_be_injected_comes_out_bare() -> None:
 def test_reinject_of_a_bare_workload_is_inject() -> None:
     for labels in ({"inject": "yes"}, {"inject": "no"}):
         plain, again = FakeWebhook(), FakeWebhook()
-        one = Inject(plain, FakeSettings()).apply(workload(labels), index())
-        two = Reinject(again, FakeSettings()).apply(workload(labels), index())
+        one = Inject(plain, StubSettings()).apply(workload(labels), index())
+        two = Reinject(again, StubSettings()).apply(workload(labels), index())
         assert (one.status, one.template, one.advice) == (two.status, two.template, two.advice)
         assert plain.calls == again.calls
 
@@ -173,7 +166,7 @@ def test_reinject_of_a_bare_workload_is_inject() -> None:
 @pytest.mark.parametrize(("mode", "kind"), [("inject", Inject), ("uninject", Uninject),
                                             ("reinject", Reinject)])
 def test_build(mode: transforms.Mode, kind: type) -> None:
-    transform = transforms.build(mode, FakeWebhook(), FakeSettings())
+    transform = transforms.build(mode, FakeWebhook(), StubSettings())
     assert isinstance(transform, kind)
     outcome = transform.apply(workload({"inject": "yes"}), index())
     assert isinstance(outcome, Outcome)

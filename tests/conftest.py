@@ -100,6 +100,8 @@ class StubSettings:
     enabled: bool = True
     missing_service: str = "error"
     create_service_account_secrets: bool = False
+    workload_kinds: tuple[tuple[str, str], ...] = ()
+    intentions: bool = False
 
 
 # --- the pipeline --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from consul_inject import pipeline, sources, values, webhooks, workloads
+from consul_inject import pipeline, sources, tooloptions, values, webhooks, workloads
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.transforms import Mode
@@ -28,6 +28,12 @@ class Configure:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.sets = list(args.set)
+        self.set_strings = list(args.set_string)
+        for flag, key in (("consul_k8s_version", tooloptions.VERSION_KEY),
+                          ("cluster_dns_ip", "consulInject.clusterDNSIP"),
+                          ("cluster_domain", "consulInject.clusterDomain")):
+            if getattr(args, flag, None):
+                self.set_strings.append(f"{key}={getattr(args, flag)}")
         if args.missing_service:
             self.sets.append(f"consulInject.missingService={args.missing_service}")
         if args.create_service_account_secrets:
@@ -38,8 +44,9 @@ class Configure:
         key = json.dumps(found, sort_keys=True, default=str)
         if key not in self.made:
             args = self.args
-            merged = values.load(args.values, self.sets, args.set_string, base=found)
-            self.made[key] = webhooks.get().settings(merged, self._context())
+            merged = values.load(args.values, self.sets, self.set_strings, base=found)
+            webhook = webhooks.get(tooloptions.version_of(merged))
+            self.made[key] = webhook.settings(merged, self._context())
         return self.made[key]
 
     def _context(self) -> SettingsContext:
@@ -51,7 +58,9 @@ class Configure:
                 raise ConsulInjectError(f"{self.args.consul_ca_file}: cannot read CA file: "
                                         f"{err}") from None
         return SettingsContext(release=self.args.release, ca_cert=ca_text,
-                               dns_ip=self.args.consul_dns_ip, environ=os.environ)
+                               dns_ip=self.args.consul_dns_ip, environ=os.environ,
+                               release_namespace=self.args.release_namespace,
+                               access_logs=self.args.access_logs)
 
 
 def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:

@@ -36,6 +36,24 @@ def add_render_options(parser: argparse.ArgumentParser, *, namespace: bool = Tru
     parser.add_argument("--release", default="consul", metavar="NAME",
                         help="release name Consul was installed as; names the ACL auth method "
                         "<fullname>-k8s-auth-method unless global.name is set (default: consul)")
+    parser.add_argument("--consul-k8s-version", choices=("0.49", "1.9", "2.0"), default=None,
+                        help="consul-k8s version whose webhook to follow: 0.49 (client agents, "
+                        "the default), 1.9 or 2.0 (consul-dataplane); -f/--set are then that "
+                        "version's chart values (values: consulInject.consulK8sVersion)")
+    parser.add_argument("--release-namespace", default="consul", metavar="NS",
+                        help="namespace Consul is installed in; 1.9/2.0 pods reach the servers at "
+                        "<fullname>-server.<NS>.svc (default: consul)")
+    parser.add_argument("--cluster-dns-ip", metavar="IP",
+                        help="1.9/2.0 with Consul DNS: the cluster resolver's IP, e.g. kubectl -n "
+                        "kube-system get svc kube-dns -o jsonpath='{.spec.clusterIP}' (values: "
+                        "consulInject.clusterDNSIP)")
+    parser.add_argument("--cluster-domain", metavar="DOMAIN",
+                        help="1.9/2.0 with Consul DNS: the cluster's DNS domain (values: "
+                        "consulInject.clusterDomain; default: cluster.local)")
+    parser.add_argument("--access-logs", metavar="WHERE",
+                        help="1.9/2.0: the access logs of Consul's global proxy-defaults, which "
+                        "the webhook reads from Consul: stdout, stderr or an absolute file path "
+                        "(default: none)")
     parser.add_argument("--consul-ca-file", metavar="PEM",
                         help="Consul CA certificate, required with global.tls.enabled (the init "
                         "script embeds it)")

@@ -68,6 +68,10 @@ class Settings(Protocol):
     def missing_service(self) -> str: ...  # "error" or "warn"
     @property
     def create_service_account_secrets(self) -> bool: ...
+    @property
+    def workload_kinds(self) -> tuple[tuple[str, str], ...]: ...  # (kind, template path)
+    @property
+    def intentions(self) -> bool: ...
 
 
 S = TypeVar("S", bound=Settings)
@@ -79,8 +83,10 @@ class SettingsContext:
 
     release: str = "consul"
     ca_cert: str | None = None  # PEM text of --consul-ca-file
-    dns_ip: str | None = None  # --consul-dns-ip
+    dns_ip: str | None = None  # --consul-dns-ip (0.49: the Consul DNS Service's ClusterIP)
     environ: Mapping[str, str] = field(default_factory=dict)
+    release_namespace: str = "consul"  # --release-namespace: where Consul is installed
+    access_logs: str | None = None  # --access-logs: the global proxy-defaults' access log
 
 
 class Webhook(Protocol[S]):

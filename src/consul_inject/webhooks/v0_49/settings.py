@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from consul_inject import gocompat
+from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import checked
 from consul_inject.values.tree import value_at
@@ -92,9 +92,11 @@ class Settings:
     consul_api_timeout: str = "5s"
     log_level: str = "info"
     log_json: bool = False
-    # consul-inject's own keys (values section `consulInject`), not the Consul chart's:
+    # consul-inject's own keys (values section `consulInject`, read by `tooloptions`):
     missing_service: str = "error"  # or "warn": Services/ServiceAccounts kept elsewhere
     create_service_account_secrets: bool = False
+    workload_kinds: tuple[tuple[str, str], ...] = ()  # (kind, pod template path) added by users
+    intentions: bool = False  # append ServiceIntentions for the declared upstreams
 
     @property
     def acls(self) -> bool:
@@ -199,8 +201,7 @@ def from_values(
                                              CONSUL_SIDECAR_RESOURCES),
         log_level=v.string("connectInject.logLevel") or v.string("global.logLevel", "info"),
         log_json=v.boolean("global.logJSON", False),
-        missing_service=v.string("consulInject.missingService", "error"),
-        create_service_account_secrets=v.boolean("consulInject.createServiceAccountSecrets", False),
+        **tooloptions.read(v.values),
     )
 
 

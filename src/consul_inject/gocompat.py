@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 # strconv.ParseBool ------------------------------------------------------------------------------
@@ -224,3 +226,47 @@ def is_ip_or_cidr(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}  # powers of 1024
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_DECIMAL_SUFFIX = {v: k for k, v in _DECIMAL.items()}
+
+
+def canonical_quantity(text: str) -> str:
+    """A Kubernetes resource.Quantity as the API server writes it back: the amount rounded up to
+    nano units, in the input's format (binary suffix, decimal suffix or exponent) with the
+    largest unit that keeps the number whole ("0.5" -> "500m", "1.5Gi" -> "1536Mi"); a binary
+    amount that is not a whole number of bytes falls back to decimal suffixes."""
+    match = _QUANTITY_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a quantity")
+    number = re.match(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", text)
+    assert number is not None
+    suffix = text[number.end():]
+    amount = Fraction(number.group())
+    fmt = "decimal"
+    if suffix in _BINARY:
+        amount *= 1024 ** _BINARY[suffix]
+        fmt = "binary"
+    elif suffix[:1] in ("e", "E"):
+        amount *= Fraction(10) ** int(suffix[1:])
+        fmt = "exponent"
+    else:
+        amount *= Fraction(10) ** _DECIMAL[suffix]
+    nanos = math.ceil(abs(amount) * 10**9) * (1 if amount >= 0 else -1)
+    sign = "-" if nanos < 0 else ""
+    nanos = abs(nanos)
+    if nanos == 0:
+        return "0"
+    if fmt == "binary" and nanos % 10**9 == 0:
+        whole, power = nanos // 10**9, 0
+        while power < 6 and whole % 1024 == 0:
+            whole, power = whole // 1024, power + 1
+        return f"{sign}{whole}" + ("" if power == 0 else list(_BINARY)[power - 1])
+    mantissa, exponent = nanos, -9
+    while exponent < 18 and mantissa % 1000 == 0:
+        mantissa, exponent = mantissa // 1000, exponent + 3
+    if fmt == "exponent":
+        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
+    return f"{sign}{mantissa}{_DECIMAL_SUFFIX[exponent]}"

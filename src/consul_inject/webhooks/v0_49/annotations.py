@@ -7,8 +7,6 @@ checks in `podconfig` refuse it with a TemplateError instead.
 
 from __future__ import annotations
 
-from consul_inject import gocompat
-
 # The names every version shares, and the typed reads, re-exported (`X as X`): `ann.X` reads
 # the same whichever table defines it.
 from consul_inject.podmeta import (
@@ -65,7 +63,7 @@ from consul_inject.podmeta import (
 from consul_inject.podmeta import (
     split_list as split_list,
 )
-from consul_inject.problems import TemplateError
+from consul_inject.webhooks.common import envoy_extra_args as envoy_extra_args
 
 SERVICE_PROTOCOL = P + "connect-service-protocol"
 SYNC_PERIOD = P + "connect-sync-period"
@@ -110,15 +108,3 @@ KNOWN = frozenset(
     value for name, value in globals().items() if name.isupper() and isinstance(value, str)
     and value.startswith(P) and value != P
 ) | {P + "service-tags", P + "connect-service-tags", P + "service-ignore"}
-
-
-def envoy_extra_args(key: str, value: str) -> list[str]:
-    """Split like google/shlex, then re-quote tokens with spaces as consul-k8s does."""
-    try:
-        tokens = gocompat.shlex_split(value)
-    except ValueError as err:
-        raise TemplateError(
-            key, f"cannot split {value!r} into arguments: {err}",
-            "expected shell-like words, for example --log-level debug",
-        ) from None
-    return [gocompat.quote(t) if " " in t else t for t in tokens]

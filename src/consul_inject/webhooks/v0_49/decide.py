@@ -8,12 +8,11 @@ kube-system/kube-public, deny list, allow list, already injected, the annotation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
-from consul_inject import yamlcodec
 from consul_inject.problems import TemplateError
 from consul_inject.webhooks.base import Decision
+from consul_inject.webhooks.common import selector_matches
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49.settings import Settings
 
@@ -25,39 +24,6 @@ _DEPRECATED = {
     "supported because consul-sidecar is no longer injected to periodically register services; "
     "remove the annotation",
 }
-
-
-@lru_cache(maxsize=8)
-def _selector(text: str) -> dict[str, Any]:
-    """The parsed selector; the values check made sure it is one (consul_inject.values.selector)."""
-    data = yamlcodec.load(text) if text.strip() else None
-    return data if isinstance(data, dict) else {}
-
-
-def selector_matches(selector_text: str, labels: Mapping[str, str]) -> bool:
-    """Kubernetes LabelSelector semantics (matchLabels AND every matchExpression)."""
-    selector = _selector(selector_text)
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != str(value):
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key = str(expr.get("key"))
-        operator = expr.get("operator")
-        values = [str(v) for v in expr.get("values") or []]
-        present = key in labels
-        if operator == "In":
-            ok = present and labels[key] in values
-        elif operator == "NotIn":
-            ok = not present or labels[key] not in values
-        elif operator == "Exists":
-            ok = present
-        elif operator == "DoesNotExist":
-            ok = not present
-        else:  # consul_inject.values refuses such values before settings are made
-            raise ValueError(f"namespaceSelector operator {operator!r} was not checked")
-        if not ok:
-            return False
-    return True
 
 
 def decide(

@@ -14,7 +14,9 @@ from typing import Any
 
 from consul_inject import gocompat, workloads
 from consul_inject.problems import TemplateError
+from consul_inject.webhooks import common
 from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.common import label_bool
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49 import upstreams as ups
 from consul_inject.webhooks.v0_49.settings import Resources, Settings
@@ -67,21 +69,8 @@ def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
         # The pipeline refuses such namespaces first; this keeps the script safe on its own.
         raise TemplateError("metadata.namespace", f'"{k8s_namespace}" is not a Kubernetes '
                               "namespace name", "lower-case letters, digits and '-'")
-    if settings.mirroring:
-        return settings.mirroring_prefix + k8s_namespace
-    return settings.destination_namespace
-
-
-def _label_bool(labels: Mapping[str, str], key: str, default: bool, namespace: str) -> bool:
-    value = labels.get(key)
-    if value is None:
-        return default
-    try:
-        return gocompat.parse_bool(str(value))
-    except ValueError:
-        raise TemplateError(
-            key, f'label on Namespace "{namespace}" is "{value}", not a boolean', gocompat.BOOL_FORM
-        ) from None
+    return common.consul_namespace(True, settings.mirroring, settings.mirroring_prefix,
+                                   settings.destination_namespace, k8s_namespace)
 
 
 def _unprivileged_port(annotations: Mapping[str, Any], key: str, default: str, low: int) -> str:
@@ -170,10 +159,10 @@ def _redirection(settings: Settings, a: Mapping[str, Any], namespace: str,
                  namespace_labels: Mapping[str, str]) -> tuple[bool, bool, bool]:
     """(transparent proxy, overwrite probes, Consul DNS): annotation over Namespace label over
     settings."""
-    tproxy = ann.get_bool(a, ann.TPROXY, _label_bool(namespace_labels, ann.TPROXY,
+    tproxy = ann.get_bool(a, ann.TPROXY, label_bool(namespace_labels, ann.TPROXY,
                                                      settings.tproxy, namespace))
     overwrite = ann.get_bool(a, ann.TPROXY_OVERWRITE_PROBES, settings.overwrite_probes)
-    dns = ann.get_bool(a, ann.CONSUL_DNS, _label_bool(namespace_labels, ann.CONSUL_DNS,
+    dns = ann.get_bool(a, ann.CONSUL_DNS, label_bool(namespace_labels, ann.CONSUL_DNS,
                                                       settings.consul_dns, namespace))
     if dns and not settings.consul_dns_ip:
         source = (ann.CONSUL_DNS if ann.CONSUL_DNS in a

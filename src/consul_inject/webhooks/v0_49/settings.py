@@ -15,6 +15,7 @@ from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import checked
 from consul_inject.values.tree import value_at
+from consul_inject.webhooks.common import consul_fullname
 
 _PEM_RE = re.compile(
     r"^(?:-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+-----END CERTIFICATE-----\n?)+\Z"
@@ -152,15 +153,6 @@ class _Values:
             pick("requests.memory", default.memory_request),
             pick("limits.memory", default.memory_limit),
         )
-
-
-def consul_fullname(values: Mapping[str, Any], release: str) -> str:
-    """The chart's `consul.fullname` helper: fullnameOverride, else global.name, else
-    `<release>-<nameOverride or consul>` (no shortening when the release contains the name)."""
-    reader = _Values(values)
-    name = (reader.string("fullnameOverride") or reader.string("global.name")
-            or f"{release}-{reader.string('nameOverride') or 'consul'}")
-    return name[:63].rstrip("-")
 
 
 def from_values(

@@ -9,8 +9,9 @@ import pytest
 from consul_inject import values
 from consul_inject.problems import ConsulInjectError, TemplateError
 from consul_inject.webhooks.base import Decision
+from consul_inject.webhooks.common import selector_matches
 from consul_inject.webhooks.v0_49 import annotations as ann
-from consul_inject.webhooks.v0_49.decide import decide, selector_matches
+from consul_inject.webhooks.v0_49.decide import decide
 from consul_inject.webhooks.v0_49.settings import Settings, from_values
 
 CHART = from_values({})

@@ -12,7 +12,7 @@ import pytest
 
 from consul_inject import gocompat, values
 from consul_inject.problems import ConsulInjectError, Problem
-from consul_inject.webhooks.v0_49.decide import selector_matches
+from consul_inject.webhooks.common import selector_matches
 from consul_inject.webhooks.v0_49.settings import Resources, Settings, from_values
 
 PEM = (

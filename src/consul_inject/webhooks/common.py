@@ -4,13 +4,18 @@ namespace of a pod, and the Envoy extra-args split."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from consul_inject import gocompat, yamlcodec
+from consul_inject import gocompat, podmeta, workloads, yamlcodec
 from consul_inject.problems import TemplateError
 from consul_inject.values.tree import value_at
+
+# The API server refuses an object whose annotations total more than this many bytes
+# (ValidateAnnotationsSize: the sum of len(key) + len(value) of every annotation).
+ANNOTATIONS_LIMIT = 256 * 1024
 
 
 @lru_cache(maxsize=8)
@@ -91,3 +96,69 @@ def envoy_extra_args(key: str, value: str) -> list[str]:
             "expected shell-like words, for example --log-level debug",
         ) from None
     return [gocompat.quote(t) if " " in t else t for t in tokens]
+
+
+def original_pod(template: Mapping[str, Any], *, null_timestamp: bool = False) -> str:
+    """The `original-pod` annotation: the template as the Pod JSON the webhook received (1.9
+    writes a null creationTimestamp, 0.49 and 2.0 omit it)."""
+    meta = dict(template.get("metadata") or {})
+    if workloads.HELM4_FILENAME in (meta.get("annotations") or {}):
+        meta["annotations"] = {k: v for k, v in meta["annotations"].items()
+                               if k != workloads.HELM4_FILENAME}
+    if null_timestamp:
+        keys = [k for k in ("name", "generateName", "namespace") if k in meta]
+        meta = {**{k: meta[k] for k in keys}, "creationTimestamp": None,
+                **{k: v for k, v in meta.items() if k not in keys}}
+    return gocompat.json_compact({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
+
+
+def check_host_network(spec: Mapping[str, Any], tproxy: bool, cni: bool, tproxy_key: str) -> None:
+    """Transparent proxy without CNI runs a privileged init container that rewrites the pod's
+    iptables: with hostNetwork those are the node's own, for every pod and process on it."""
+    if spec.get("hostNetwork") is True and tproxy and not cni:
+        raise TemplateError(
+            "spec.hostNetwork", "is true and transparent proxy is on, so the privileged init "
+            "container would redirect the traffic of the whole node it runs on (its iptables)",
+            f'set {tproxy_key}: "false" on the pod template, or {podmeta.INJECT}: "false" to leave '
+            "it out of the mesh")
+
+
+def check_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Kubernetes refuses a pod with two volumes, or two containers (init containers included),
+    of one name: refuse a name that injection adds when the pod already has it."""
+    for what, keys in (("volume", ("volumes",)), ("container", ("initContainers", "containers"))):
+        old = Counter(x.get("name") for k in keys for x in before.get(k) or []
+                      if isinstance(x, dict))
+        new = Counter(x.get("name") for k in keys for x in after.get(k) or [])
+        for name, count in new.items():
+            if count > 1 and count > old[name]:
+                raise TemplateError(f'{what} "{name}"', f"is already in the pod, and injection "
+                                    f"adds a {what} of that name; Kubernetes refuses two",
+                                    f"rename the pod's {what}")
+
+
+def _size(key: str, value: Any) -> int:
+    return len(key.encode()) + len(str(value).encode())
+
+
+def check_annotations_size(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a pod the API server would refuse: annotations over 256 KiB once injected. The
+    original-pod annotation copies the whole template, its annotations included, so each of them
+    counts about twice: the one to shorten is the user's largest, unless the rest of the template
+    is what makes the copy large. (Helm 4 removes its filename annotation before applying.)"""
+    total = sum(_size(k, v) for k, v in after.items() if k != workloads.HELM4_FILENAME)
+    if total <= ANNOTATIONS_LIMIT:
+        return
+    what = (f"the pod's annotations after injection: {total} bytes, over the "
+            f"{ANNOTATIONS_LIMIT} bytes (256 KiB) Kubernetes accepts")
+    own = {k: _size(k, v) for k, v in before.items()
+           if k not in (podmeta.ORIGINAL_POD, workloads.HELM4_FILENAME)}
+    largest = max(own, key=own.__getitem__, default="")
+    copy = _size(podmeta.ORIGINAL_POD, after[podmeta.ORIGINAL_POD])
+    if largest and 2 * own[largest] >= copy:
+        raise TemplateError(largest, f"{what}; this one is {own[largest]} bytes, and injection "
+                            f"copies it into {podmeta.ORIGINAL_POD}",
+                            "shorten it; once injected, each annotation counts about twice")
+    raise TemplateError(podmeta.ORIGINAL_POD, f"{what}; this one, the pod template as JSON, is "
+                        f"{copy} bytes", "make the pod template smaller (long env values, "
+                        "commands, args or annotations)")

@@ -5,12 +5,12 @@ Pure: takes the template as parsed, returns a new one plus warnings; never touch
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from consul_inject import gocompat, workloads
 from consul_inject.problems import TemplateError
+from consul_inject.webhooks import common
 from consul_inject.webhooks.base import Injection
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49 import containers as c
@@ -19,17 +19,6 @@ from consul_inject.webhooks.v0_49 import upstreams as ups
 from consul_inject.webhooks.v0_49.settings import Settings
 
 PROBES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))
-# The API server refuses an object whose annotations total more than this many bytes
-# (ValidateAnnotationsSize: the sum of len(key) + len(value) of every annotation).
-ANNOTATIONS_LIMIT = 256 * 1024
-
-
-def _original_pod(template: Mapping[str, Any]) -> str:
-    meta = dict(template.get("metadata") or {})
-    if workloads.HELM4_FILENAME in (meta.get("annotations") or {}):
-        meta["annotations"] = {k: v for k, v in meta["annotations"].items()
-                               if k != workloads.HELM4_FILENAME}
-    return gocompat.json_compact({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
 
 
 def _default_service_port(spec: Mapping[str, Any]) -> str | None:
@@ -54,18 +43,6 @@ def _check_envoy_uid(settings: Settings, pod: podconfig.PodConfig, spec: Mapping
                 f'container "{container.get("name")}"',
                 f"securityContext.runAsUser is {c.ENVOY_UID}, the uid Envoy runs as, which is not "
                 "allowed", "run the container as another user")
-
-
-def _check_host_network(settings: Settings, pod: podconfig.PodConfig,
-                        spec: Mapping[str, Any]) -> None:
-    """Transparent proxy without CNI runs a privileged init container that rewrites the pod's
-    iptables: with hostNetwork those are the node's own, for every pod and process on it."""
-    if spec.get("hostNetwork") is True and pod.tproxy and not settings.cni:
-        raise TemplateError(
-            "spec.hostNetwork", "is true and transparent proxy is on, so the privileged init "
-            "container would redirect the traffic of the whole node it runs on (its iptables)",
-            f'set {ann.TPROXY}: "false" on the pod template, or {ann.INJECT}: "false" to leave '
-            "it out of the mesh")
 
 
 def _check_multiport(pod: podconfig.PodConfig) -> None:
@@ -197,47 +174,6 @@ def _mark(meta: dict[str, Any], pod: podconfig.PodConfig) -> None:
         annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
 
 
-def _check_names(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-    """Kubernetes refuses a pod with two volumes, or two containers (init containers included),
-    of one name: refuse a name that injection adds when the pod already has it."""
-    for what, keys in (("volume", ("volumes",)), ("container", ("initContainers", "containers"))):
-        old = Counter(x.get("name") for k in keys for x in before.get(k) or []
-                      if isinstance(x, dict))
-        new = Counter(x.get("name") for k in keys for x in after.get(k) or [])
-        for name, count in new.items():
-            if count > 1 and count > old[name]:
-                raise TemplateError(f'{what} "{name}"', f"is already in the pod, and injection "
-                                    f"adds a {what} of that name; Kubernetes refuses two",
-                                    f"rename the pod's {what}")
-
-
-def _size(key: str, value: Any) -> int:
-    return len(key.encode()) + len(str(value).encode())
-
-
-def _check_annotations_size(before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-    """Refuse a pod the API server would refuse: annotations over 256 KiB once injected. The
-    original-pod annotation copies the whole template, its annotations included, so each of them
-    counts about twice: the one to shorten is the user's largest, unless the rest of the template
-    is what makes the copy large. (Helm 4 removes its filename annotation before applying.)"""
-    total = sum(_size(k, v) for k, v in after.items() if k != workloads.HELM4_FILENAME)
-    if total <= ANNOTATIONS_LIMIT:
-        return
-    what = (f"the pod's annotations after injection: {total} bytes, over the "
-            f"{ANNOTATIONS_LIMIT} bytes (256 KiB) Kubernetes accepts")
-    own = {k: _size(k, v) for k, v in before.items()
-           if k not in (ann.ORIGINAL_POD, workloads.HELM4_FILENAME)}
-    largest = max(own, key=own.__getitem__, default="")
-    copy = _size(ann.ORIGINAL_POD, after[ann.ORIGINAL_POD])
-    if largest and 2 * own[largest] >= copy:
-        raise TemplateError(largest, f"{what}; this one is {own[largest]} bytes, and injection "
-                            f"copies it into {ann.ORIGINAL_POD}",
-                            "shorten it; once injected, each annotation counts about twice")
-    raise TemplateError(ann.ORIGINAL_POD, f"{what}; this one, the pod template as JSON, is "
-                        f"{copy} bytes", "make the pod template smaller (long env values, "
-                        "commands, args or annotations)")
-
-
 def inject(
     settings: Settings,
     template: Mapping[str, Any],
@@ -250,7 +186,7 @@ def inject(
 
     `token_secret` names the token Secret of a ServiceAccount, for multi-port pods with ACLs.
     """
-    original = _original_pod(template)
+    original = common.original_pod(template)
     out = workloads.copy_tree(dict(template))
     meta: dict[str, Any] = out.setdefault("metadata", {}) or {}
     out["metadata"] = meta
@@ -267,7 +203,7 @@ def inject(
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
     if pod.multiport:
         _check_multiport(pod)
-    _check_host_network(settings, pod, spec)
+    common.check_host_network(spec, pod.tproxy, settings.cni, ann.TPROXY)
     _check_envoy_uid(settings, pod, spec)
     token_mount = _check_token(settings, spec)
     warnings = _add_volumes(spec, pod)
@@ -276,8 +212,8 @@ def inject(
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)
-    _check_names(template.get("spec") or {}, spec)
-    _check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
+    common.check_names(template.get("spec") or {}, spec)
+    common.check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
                             annotations)
     consul_services = services if pod.multiport else tuple(s for s in services if s)
     sidecar = c.sidecar_ports(max(1, len(consul_services)), len(spec["containers"]))

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from consul_inject import workloads
 from consul_inject.problems import TemplateError
+from consul_inject.webhooks import common
 from consul_inject.webhooks.base import Injection
 from consul_inject.webhooks.v0_49 import annotations as ann
 from consul_inject.webhooks.v0_49 import containers as c
@@ -89,7 +90,7 @@ def test_original_pod_is_the_template_before_injection() -> None:
     expected_meta = copy.deepcopy(source["metadata"])
     del expected_meta["annotations"][workloads.HELM4_FILENAME]  # Helm 4 removes it later
     assert original == {"metadata": expected_meta, "spec": source["spec"], "status": {}}
-    assert "<" not in mutate._original_pod({"metadata": {"annotations": {"a": "<b>"}}})
+    assert "<" not in common.original_pod({"metadata": {"annotations": {"a": "<b>"}}})
 
 
 @pytest.mark.parametrize(("ports", "default"), [

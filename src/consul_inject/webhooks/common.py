@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from consul_inject import gocompat, podmeta, workloads, yamlcodec
 from consul_inject.problems import TemplateError
 from consul_inject.values.tree import value_at
+from consul_inject.webhooks.base import Decision
 
 # The API server refuses an object whose annotations total more than this many bytes
 # (ValidateAnnotationsSize: the sum of len(key) + len(value) of every annotation).
@@ -162,3 +163,56 @@ def check_annotations_size(before: Mapping[str, Any], after: Mapping[str, Any]) 
     raise TemplateError(podmeta.ORIGINAL_POD, f"{what}; this one, the pod template as JSON, is "
                         f"{copy} bytes", "make the pod template smaller (long env values, "
                         "commands, args or annotations)")
+
+class Gates(Protocol):
+    """The settings the inject decision reads (each version's Settings has them)."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def namespace_selector(self) -> str: ...
+    @property
+    def consul_app_name(self) -> str: ...
+    @property
+    def deny_namespaces(self) -> tuple[str, ...]: ...
+    @property
+    def allow_namespaces(self) -> tuple[str, ...]: ...
+    @property
+    def require_annotation(self) -> bool: ...
+
+
+def webhook_gates(settings: Gates, meta: Mapping[str, Any], namespace: str,
+                  namespace_labels: Mapping[str, str]) -> Decision | None:
+    """What keeps a pod from reaching the webhook at all: the injector is off, the chart's
+    namespaceSelector, its objectSelector (label app is the chart's name). None: it reaches it."""
+    if not settings.enabled:
+        return Decision(False, "connectInject.enabled is false")
+    labels = {"kubernetes.io/metadata.name": namespace, **namespace_labels}
+    if not selector_matches(settings.namespace_selector, labels):
+        return Decision(False, f'namespace "{namespace}" is outside connectInject.namespaceSelector')
+    if (meta.get("labels") or {}).get("app") == settings.consul_app_name:
+        return Decision(
+            False, f'label app is "{settings.consul_app_name}" (the Consul chart\'s own pods)')
+    return None
+
+
+def should_inject(settings: Gates, annotations: Mapping[str, Any], namespace: str) -> Decision:
+    """consul-k8s `shouldInject`, after the webhook's own selectors: kube-system/kube-public,
+    deny list, allow list, already injected, the annotation, the default."""
+    if namespace in ("kube-system", "kube-public"):
+        return Decision(False, f'namespace "{namespace}" is never injected')
+    if namespace in settings.deny_namespaces:
+        return Decision(False, f'namespace "{namespace}" is in connectInject.k8sDenyNamespaces')
+    if "*" not in settings.allow_namespaces and namespace not in settings.allow_namespaces:
+        return Decision(False, f'namespace "{namespace}" is not in connectInject.k8sAllowNamespaces')
+    status = annotations.get(podmeta.INJECT_STATUS)
+    if status not in (None, ""):
+        return Decision(False, f'already injected ({podmeta.INJECT_STATUS} is "{status}")')
+    value = podmeta.get(annotations, podmeta.INJECT)
+    if value is not None:
+        if podmeta.get_bool(annotations, podmeta.INJECT, False):
+            return Decision(True, f'{podmeta.INJECT} is "{value}"')
+        return Decision(False, f'{podmeta.INJECT} is "{value}"')
+    if settings.require_annotation:
+        return Decision(False, f"no {podmeta.INJECT} annotation and connectInject.default is false")
+    return Decision(True, "connectInject.default is true")

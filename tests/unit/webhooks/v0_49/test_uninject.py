@@ -143,21 +143,20 @@ def test_a_template_that_was_never_injected_is_unchanged() -> None:
 
 
 def test_injected_names() -> None:
-    for name in (c.COPY_BIN, c.INIT, c.INIT + "-web"):
-        assert uninject._injected_container(name, init=True)
-    for name in (c.ENVOY, c.ENVOY + "-admin", c.CONSUL_SIDECAR):
-        assert uninject._injected_container(name, init=False)
-    assert not uninject._injected_container(c.ENVOY, init=True)
-    assert not uninject._injected_container("web", init=False)
-    assert not uninject._injected_container(None, init=False)
+    for name in (c.COPY_BIN, c.INIT, c.INIT + "-web", c.ENVOY, c.ENVOY + "-admin",
+                 c.CONSUL_SIDECAR):
+        assert uninject.ADDED.container(name)
+    assert not uninject.ADDED.container("web")
+    assert not uninject.ADDED.container("consul-dataplane")
 
 
 def test_user_volume_names() -> None:
-    assert uninject._user_volume_names({ann.USER_VOLUME: '[{"name": "a"}, {"x": 1}, "b"]'}) == \
-        {"a"}
-    assert uninject._user_volume_names({ann.USER_VOLUME: "{"}) == set()
-    assert uninject._user_volume_names({ann.USER_VOLUME: '{"name": "a"}'}) == set()
-    assert uninject._user_volume_names({}) == set()
+    names = uninject.ADDED.volumes
+    assert names({ann.USER_VOLUME: '[{"name": "a"}, {"x": 1}, "b"]'}) == {"a"}
+    assert names({ann.USER_VOLUME: "{"}) == set()
+    assert names({ann.USER_VOLUME: '{"name": "a"}'}) == set()
+    assert names({}) == set()
+    assert names({ann.SERVICE: "web,admin"}) == {"web-service-account", "admin-service-account"}
 
 
 # --- the round trip as a property -------------------------------------------------------------

@@ -7,9 +7,11 @@ version); the release checks and the report are the caller's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from consul_inject import webhooks
 from consul_inject.release import ReleaseIndex
 from consul_inject.webhooks.base import Injection, Webhook
 from consul_inject.workloads import Ref
@@ -75,35 +77,43 @@ class Inject:
                        template, advice)
 
 
-class Uninject:
-    """Remove an injection; workloads that are not injected are skipped."""
+Owner = Callable[[Mapping[str, Any]], "Webhook[Any] | None"]  # the version that injected it
 
-    def __init__(self, webhook: Webhook[Any]) -> None:
-        self.webhook = webhook
+
+class Uninject:
+    """Remove an injection, whichever version made it; workloads that are not injected are
+    skipped."""
+
+    def __init__(self, injector_of: Owner = webhooks.injector_of) -> None:
+        self.injector_of = injector_of
 
     def apply(self, workload: Workload, index: ReleaseIndex) -> Outcome:
-        if not self.webhook.is_injected(workload.template):
+        owner = self.injector_of(workload.template)
+        if owner is None:
             return Outcome(workload, "skipped", "not injected")
-        return Outcome(workload, "uninjected", template=self.webhook.uninject(workload.template))
+        return Outcome(workload, "uninjected", template=owner.uninject(workload.template))
 
 
 class Reinject:
-    """Remove an existing injection, then inject anew with the current settings."""
+    """Remove an existing injection (of any version), then inject anew with the current
+    settings: the way to move injected manifests from one consul-k8s version to another."""
 
-    def __init__(self, webhook: Webhook[Any], settings: Any) -> None:
+    def __init__(self, webhook: Webhook[Any], settings: Any,
+                 injector_of: Owner = webhooks.injector_of) -> None:
         self.injector = Inject(webhook, settings)
-        self.webhook = webhook
+        self.injector_of = injector_of
 
     def apply(self, workload: Workload, index: ReleaseIndex) -> Outcome:
-        if not self.webhook.is_injected(workload.template):
+        owner = self.injector_of(workload.template)
+        if owner is None:
             return self.injector.apply(workload, index)
-        bare = self.webhook.uninject(workload.template)
+        bare = owner.uninject(workload.template)
         return self.injector.inject(workload, bare, index, stripped=True)
 
 
 def build(mode: Mode, webhook: Webhook[Any], settings: Any) -> Transform:
     if mode == "uninject":
-        return Uninject(webhook)
+        return Uninject()
     if mode == "reinject":
         return Reinject(webhook, settings)
     return Inject(webhook, settings)

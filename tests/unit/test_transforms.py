@@ -48,6 +48,10 @@ class FakeWebhook:
     def is_injected(self, template: Mapping[str, Any]) -> bool:
         return MARK in ((template.get("metadata") or {}).get("labels") or {})
 
+    def owner(self, template: Mapping[str, Any]) -> FakeWebhook | None:
+        """The registry's injector_of, with this webhook the only version."""
+        return self if self.is_injected(template) else None
+
     def uninject(self, template: Mapping[str, Any]) -> dict[str, Any]:
         self.calls.append(("uninject",))
         meta = dict(template.get("metadata") or {})
@@ -114,7 +118,7 @@ def test_inject_skips_what_the_webhook_does_not_want_and_leaves_it_be() -> None:
 
 def test_uninject_removes_an_injection() -> None:
     hook = FakeWebhook()
-    outcome = Uninject(hook).apply(workload({"inject": "yes", MARK: "true"}), index())
+    outcome = Uninject(hook.owner).apply(workload({"inject": "yes", MARK: "true"}), index())
     assert outcome.status == "uninjected"
     assert outcome.template == {"metadata": {"labels": {"inject": "yes"}}, "spec": {"containers": []}}
     assert hook.calls == [("uninject",)]
@@ -122,7 +126,7 @@ def test_uninject_removes_an_injection() -> None:
 
 def test_uninject_skips_what_is_not_injected() -> None:
     hook = FakeWebhook()
-    outcome = Uninject(hook).apply(workload({"inject": "yes"}), index())
+    outcome = Uninject(hook.owner).apply(workload({"inject": "yes"}), index())
     assert (outcome.status, outcome.reason, outcome.template) == ("skipped", "not injected", None)
     assert hook.calls == []
 
@@ -133,7 +137,7 @@ def test_uninject_skips_what_is_not_injected() -> None:
 def test_reinject_strips_the_old_injection_then_injects_anew() -> None:
     hook = FakeWebhook()
     work = workload({"inject": "yes", MARK: "true"})
-    outcome = Reinject(hook, StubSettings()).apply(work, index())
+    outcome = Reinject(hook, StubSettings(), hook.owner).apply(work, index())
     assert outcome.status == "injected"
     assert outcome.injected_from == {"metadata": {"labels": {"inject": "yes"}},
                                      "spec": {"containers": []}}  # the stripped template
@@ -144,7 +148,7 @@ def test_reinject_strips_the_old_injection_then_injects_anew() -> None:
 
 def test_reinject_of_what_should_no_longer_be_injected_comes_out_bare() -> None:
     hook = FakeWebhook()
-    outcome = Reinject(hook, StubSettings()).apply(workload({"inject": "no", MARK: "true"}),
+    outcome = Reinject(hook, StubSettings(), hook.owner).apply(workload({"inject": "no", MARK: "true"}),
                                                    index())
     assert outcome.status == "skipped"
     assert outcome.template == {"metadata": {"labels": {"inject": "no"}},
@@ -155,7 +159,7 @@ def test_reinject_of_a_bare_workload_is_inject() -> None:
     for labels in ({"inject": "yes"}, {"inject": "no"}):
         plain, again = FakeWebhook(), FakeWebhook()
         one = Inject(plain, StubSettings()).apply(workload(labels), index())
-        two = Reinject(again, StubSettings()).apply(workload(labels), index())
+        two = Reinject(again, StubSettings(), again.owner).apply(workload(labels), index())
         assert (one.status, one.template, one.advice) == (two.status, two.template, two.advice)
         assert plain.calls == again.calls
 

@@ -1,0 +1,231 @@
+"""Mutate one pod template as the consul-k8s 2.0/1.9 webhook mutates a pod, in its order of
+operations (spec section 3.1). Pure: the template as parsed in, a new one out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from consul_inject import podmeta, workloads
+from consul_inject.problems import TemplateError
+from consul_inject.webhooks import common
+from consul_inject.webhooks.base import Injection
+from consul_inject.webhooks.v2_0 import annotations as ann
+from consul_inject.webhooks.v2_0 import containers as c
+from consul_inject.webhooks.v2_0 import dataplane, podconfig
+from consul_inject.webhooks.v2_0.podconfig import PodConfig
+from consul_inject.webhooks.v2_0.settings import Settings
+
+
+def _default_annotations(settings: Settings, template: Mapping[str, Any],
+                         annotations: dict[str, Any], spec: Mapping[str, Any]) -> None:
+    """What defaultAnnotations writes before anything else is read."""
+    first = (spec.get("containers") or [{}])[0]
+    ports = [p for p in (first.get("ports") or []) if isinstance(p, dict)]
+    if not settings.variant.all_service_ports:
+        ports = ports[:1]
+    named = [str(p.get("name") or p.get("containerPort")) for p in ports
+             if p.get("name") or (isinstance(p.get("containerPort"), int) and p["containerPort"] > 0)]
+    if podmeta.SERVICE_PORT not in annotations and named:
+        annotations[podmeta.SERVICE_PORT] = ",".join(named)
+    annotations[podmeta.ORIGINAL_POD] = common.original_pod(
+        template, null_timestamp=settings.variant.null_creation_timestamp)
+    annotations[ann.LEGACY_VERSION] = settings.human_version
+    annotations[ann.VERSION] = settings.human_version
+
+
+def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> None:
+    if settings.openshift:
+        raise TemplateError("global.openshift.enabled", "under consul-k8s 1.9/2.0 the sidecar's "
+                            "UIDs come from the Namespace's openshift.io/sa.scc.uid-range "
+                            "annotation, read in the cluster; consul-inject does not inject "
+                            "for OpenShift under these versions",
+                            "inject on OpenShift with the cluster's webhook")
+    if pod.multiport:
+        words = settings.variant.multiport_words
+        for what, on, key in (("transparent proxy", pod.tproxy, ann.TPROXY),
+                              ("metrics", pod.metrics.enabled, ann.ENABLE_METRICS),
+                              ("metrics merging", pod.metrics.merging, ann.ENABLE_METRICS_MERGING)):
+            if on:
+                raise TemplateError(podmeta.SERVICE, f"{words} services are not compatible with "
+                                    f"{what}", f'set {key}: "false" on the pod template'
+                                    + (" (transparent proxy is on by default)"
+                                       if what == "transparent proxy" else ""))
+    common.check_host_network(spec, pod.tproxy, settings.cni, ann.TPROXY)
+    if pod.dns and spec.get("dnsConfig") is not None:
+        raise TemplateError("spec.dnsConfig", "DNS redirection to Consul is not supported with "
+                            "an already defined DNSConfig on the pod",
+                            f'remove dnsConfig, or set {ann.CONSUL_DNS}: "false" on the pod')
+    if (spec.get("securityContext") or {}).get("runAsUser") == c.DATAPLANE_UID:
+        raise TemplateError("pod securityContext", "pod's security context cannot have the same "
+                            f"UID as consul-dataplane: {c.DATAPLANE_UID}",
+                            "run the pod as another user")
+    for container in spec.get("containers") or []:
+        if (container.get("image") != settings.image_dataplane
+                and (container.get("securityContext") or {}).get("runAsUser") == c.DATAPLANE_UID):
+            raise TemplateError(f'container "{container.get("name")}"', "has runAsUser set to "
+                                f'the same UID "{c.DATAPLANE_UID}" as consul-dataplane which is '
+                                "not allowed", "run the container as another user")
+
+
+def _add_volumes(settings: Settings, pod: PodConfig, spec: dict[str, Any],
+                 annotations: dict[str, Any]) -> list[str]:
+    """Steps 1-5: the shared volume and its mounts, access logs, user volumes, upstream env."""
+    warnings: list[str] = []
+    volumes = spec.get("volumes") or []
+    spec["volumes"] = volumes
+    volumes.append({"name": c.DATA_VOLUME, "emptyDir": {"medium": "Memory"}})
+    names = [x.get("name") for x in spec.get("containers") or []]
+    for name in pod.mount_volume_containers:
+        if name and name not in names:
+            warnings.append(f'{ann.MOUNT_VOLUME}: no container named "{name}"; ignored')
+    for container in spec.get("containers") or []:
+        if container.get("name") in pod.mount_volume_containers:
+            container["volumeMounts"] = [*(container.get("volumeMounts") or []), c.data_mount()]
+    if settings.access_logs:
+        annotations[ann.ACCESS_LOG_ENABLED] = "true"
+        if settings.access_logs.startswith("/"):
+            annotations[ann.ACCESS_LOG_PATH] = settings.access_logs
+            volumes.append({"name": c.ACCESS_LOG_VOLUME, "emptyDir": {}})
+    volumes.extend(workloads.copy_tree(list(pod.user_volumes)))
+    if pod.upstream_env:
+        for key in ("initContainers", "containers"):
+            for container in spec.get(key) or []:
+                container["env"] = [*(container.get("env") or []),
+                                    *workloads.copy_tree(list(pod.upstream_env))]
+    return warnings
+
+
+def _app_token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The app containers' ServiceAccount token mount; the last container's wins."""
+    found = None
+    for container in spec.get("containers") or []:
+        for mount in container.get("volumeMounts") or []:
+            if isinstance(mount, dict) and mount.get("mountPath") == c.SA_TOKEN_DIR:
+                found = mount
+    return found
+
+
+def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
+                    annotations: Mapping[str, Any], token_secret: Callable[[str], str]) -> None:
+    """Step 7: an init container and a dataplane per service, placed as the webhook places
+    them (native sidecar: init containers; lifecycle: first in containers; else last)."""
+    inits = spec.get("initContainers") or []
+    apps = spec.get("containers") or []
+    spec["initContainers"], spec["containers"] = inits, apps
+    app_mount = _app_token_mount(spec)
+    redirect = (c.redirect_config(settings, pod, apps, None)
+                if pod.tproxy and not settings.cni else None)
+    first: list[dict[str, Any]] = []
+    for i, service in enumerate(pod.services if pod.multiport else (pod.service_name,)):
+        if settings.acls and c.uses_own_token(pod, service):
+            spec["volumes"].append({"name": f"{service}-service-account",
+                                    "secret": {"secretName": token_secret(service)}})
+        mount, token_path = c.token_mount(pod, service, app_mount)
+        inits.append(c.init_container(settings, pod, service, mount=mount, token_path=token_path,
+                                      redirect=redirect, uids=None))
+        sidecar = dataplane.sidecar(settings, pod, i, service, token=mount, token_path=token_path,
+                                    annotations=annotations, volumes=spec["volumes"], uids=None)
+        if pod.probes.native:
+            inits.append(sidecar)
+        elif pod.lifecycle.enabled:
+            first.append(sidecar)
+        else:
+            apps.append(sidecar)
+    apps[:0] = first
+
+
+def _dns_config(settings: Settings, namespace: str) -> dict[str, Any]:
+    """dnsConfig from the injector pod's resolv.conf as the kubelet writes it in the release
+    namespace; only the literal cluster.local search entry is rewritten, as in the webhook."""
+    domain = settings.cluster_domain
+    searches = [f"{settings.release_namespace}.svc.{domain}", f"svc.{domain}", domain]
+    own = f"{settings.release_namespace}.svc.cluster.local"
+    return {"nameservers": ["::1" if settings.dual_stack else "127.0.0.1",
+                            settings.cluster_dns_ip],
+            "searches": [f"{namespace}.svc.cluster.local" if s == own else s for s in searches],
+            "options": [{"name": "ndots", "value": "5"}]}
+
+
+def _mark(settings: Settings, pod: PodConfig, meta: dict[str, Any], spec: dict[str, Any],
+          namespace: str) -> None:
+    """Steps 8-16: status, DNS, Prometheus, labels, namespace, probes, CNI, dual stack."""
+    annotations: dict[str, Any] = meta["annotations"]
+    annotations[podmeta.INJECT_STATUS] = podmeta.INJECTED
+    if pod.tproxy:
+        annotations[ann.TPROXY_STATUS] = "enabled"
+    if pod.dns:
+        spec["dnsPolicy"] = "None"
+        spec["dnsConfig"] = _dns_config(settings, namespace)
+    if pod.metrics.enabled:
+        annotations["prometheus.io/scrape"] = "true"
+        annotations["prometheus.io/port"] = str(pod.metrics.scrape_port)
+        annotations["prometheus.io/path"] = pod.metrics.scrape_path
+    labels = meta.get("labels") or {}
+    meta["labels"] = labels
+    labels[podmeta.LABEL_INJECT_STATUS] = podmeta.INJECTED
+    labels[podmeta.LABEL_MANAGED_BY] = podmeta.MANAGED_BY_VALUE
+    if pod.consul_namespace:
+        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
+    if pod.tproxy and pod.overwrite_probes:
+        _rewrite_probes(spec["containers"])
+    if pod.tproxy and settings.cni:
+        annotations[ann.REDIRECT_TRAFFIC_CONFIG] = c.redirect_config(
+            settings, pod, spec["containers"], None)
+    annotations[ann.DUAL_STACK] = str(settings.dual_stack).lower()
+
+
+def _rewrite_probes(containers: list[Any]) -> None:
+    idx = 0
+    for container in containers:
+        if not isinstance(container, dict) or container.get("name") == c.DATAPLANE:
+            continue
+        for key, base in c.PROBES:
+            probe = container.get(key)
+            if isinstance(probe, dict) and isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"]["port"] = base + idx
+        idx += 1
+
+
+def sidecar_ports(settings: Settings, pod: PodConfig, count: int) -> dict[int, str]:
+    """Every port the injection binds in the pod, with what listens there."""
+    ports: dict[int, str] = {}
+    for i in range(count):
+        ports[20000 + i] = "the sidecar's inbound listener"
+        ports[19000 + i] = "Envoy's admin listener"
+        ports[pod.lifecycle.graceful_port + i] = "consul-dataplane's graceful port"
+        if pod.probes.health_check:
+            ports[21000 + i] = "the proxy health check"
+    if pod.metrics.enabled:
+        ports[pod.metrics.scrape_port] = "the Prometheus scrape port"
+    if pod.metrics.merging:
+        ports[pod.metrics.merged_port] = "the merged metrics port"
+    if pod.tproxy:
+        ports[15001] = "the transparent proxy's outbound listener"
+    if pod.dns:
+        ports[8600] = "consul-dataplane's DNS proxy"
+    return ports
+
+
+def inject(settings: Settings, template: Mapping[str, Any], namespace: str,
+           namespace_labels: Mapping[str, str],
+           token_secret: Callable[[str], str] = lambda account: account) -> Injection:
+    """The injected copy of `template` (a pod template or a Pod's metadata and spec)."""
+    out = workloads.copy_tree(dict(template))
+    meta: dict[str, Any] = out.get("metadata") or {}
+    spec: dict[str, Any] = out.get("spec") or {}
+    out["metadata"], out["spec"] = meta, spec
+    annotations: dict[str, Any] = meta.get("annotations") or {}
+    meta["annotations"] = annotations
+    _default_annotations(settings, template, annotations, spec)
+    pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
+    _check_pod(settings, pod, spec)
+    warnings = _add_volumes(settings, pod, spec, annotations)
+    _add_containers(settings, pod, spec, annotations, token_secret)
+    _mark(settings, pod, meta, spec, namespace)
+    common.check_names(template.get("spec") or {}, spec)
+    common.check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
+                                  annotations)
+    services = pod.services if pod.multiport else tuple(s for s in (pod.service_name,) if s)
+    return Injection(out, services, pod.upstreams,
+                     sidecar_ports(settings, pod, max(1, len(services))), settings.acls, warnings)

@@ -19,7 +19,8 @@ SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart", "hel
 
 DESCRIPTION = """\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
-v{release} connect-inject webhook would add them to the pods.
+connect-inject webhook would add them to the pods: v{release} (client agents) by default, or
+with --consul-k8s-version 1.9 / 2.0 the consul-dataplane webhook of v{releases}.
 
 Without a subcommand it is a Helm post-renderer: manifests on stdin, manifests on stdout.
   Helm 3: helm install web ./chart --post-renderer consul-inject \\
@@ -58,12 +59,14 @@ stderr and Helm 4 all of it (under Helm 4 errors also go to the terminal).
 
 
 def _parser() -> argparse.ArgumentParser:
-    release = webhooks.get().release
+    release = webhooks.RELEASES[webhooks.DEFAULT]
+    others = " / v".join(r for r in webhooks.RELEASES.values() if r != release)
     parser = Parser(
-        prog=PROG, description=DESCRIPTION.format(release=release), epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog=PROG, description=DESCRIPTION.format(release=release, releases=others),
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
-                        version=f"{PROG} {__version__} (consul-k8s {release})")
+                        version=f"{PROG} {__version__} (consul-k8s "
+                        f"{', '.join(webhooks.RELEASES.values())})")
     add_render_options(parser)
     return parser
 

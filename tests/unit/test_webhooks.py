@@ -56,3 +56,23 @@ def test_every_version_has_the_interface_s_methods_and_parameters(version: str,
 def test_the_interface_is_what_the_pipeline_calls() -> None:
     assert PROTOCOL_METHODS == ["advice", "decide", "inject", "is_injected", "settings",
                                 "uninject"]
+
+
+@pytest.mark.parametrize("version", sorted(webhooks.VERSIONS))
+def test_the_release_table_matches_each_version(version: str) -> None:
+    """--help and --version read RELEASES without importing every version."""
+    assert webhooks.RELEASES[version] == webhooks.get(version).release
+
+
+def test_injector_of_names_the_version_that_injected_a_template() -> None:
+    template = {"metadata": {"annotations": {}}, "spec": {"containers": [{"name": "app"}]}}
+    assert webhooks.injector_of(template) is None
+    old = webhooks.get("0.49")
+    new = webhooks.get("2.0")
+    marked = {"metadata": {"annotations": {"consul.hashicorp.com/connect-inject-status":
+                                           "injected"}}}
+    assert webhooks.injector_of(marked) is old
+    versioned = {"metadata": {"annotations": {
+        "consul.hashicorp.com/connect-inject-status": "injected",
+        "consul.hashicorp.com/consul-k8s-version": "v2.0.3"}}}
+    assert webhooks.injector_of(versioned) in (new, webhooks.get("1.9"))

@@ -19,6 +19,8 @@ VERSIONS = {"0.49": ("consul_inject.webhooks.v0_49", "WEBHOOK"),
             "1.9": ("consul_inject.webhooks.v2_0", "WEBHOOK_1_9"),
             "2.0": ("consul_inject.webhooks.v2_0", "WEBHOOK")}
 DEFAULT = "0.49"
+# the consul-k8s release each version follows, without importing the packages (--help, --version)
+RELEASES = {"0.49": "0.49.8", "1.9": "1.9.11", "2.0": "2.0.3"}
 
 
 def get(version: str = DEFAULT) -> Webhook[Any]:

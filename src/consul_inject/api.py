@@ -47,15 +47,20 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
                   namespace: str = "default", set_values: Sequence[str] = (),
                   transform: Mode = "inject", release: str = "consul",
                   consul_ca_cert: str | None = None, consul_dns_ip: str | None = None,
-                  strict: bool = False, source: str = "<stream>") -> InjectResult:
+                  consul_k8s_version: str | None = None, release_namespace: str = "consul",
+                  access_logs: str | None = None, strict: bool = False,
+                  source: str = "<stream>") -> InjectResult:
     """Inject (or with `transform`, uninject or reinject) every pod template of a YAML stream.
 
     `values` are Consul chart values (as a parsed values.yaml), `set_values` Helm `--set`
     expressions applied over them; both are checked as `consul-inject validate` checks them.
-    `namespace` is the namespace of resources without metadata.namespace. With `strict`,
-    warnings are errors. Raises ConsulInjectError with every problem found.
+    `consul_k8s_version` ("0.49", "1.9" or "2.0") overrides the values'
+    consulInject.consulK8sVersion; `release_namespace` and `access_logs` are the command line's
+    --release-namespace and --access-logs. `namespace` is the namespace of resources without
+    metadata.namespace. With `strict`, warnings are errors. Raises ConsulInjectError with every
+    problem found.
     """
-    from consul_inject import pipeline, webhooks
+    from consul_inject import pipeline, tooloptions, webhooks
     from consul_inject import values as values_mod
     from consul_inject.values import strvals, tree
     from consul_inject.webhooks.base import SettingsContext
@@ -63,10 +68,13 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
     merged: dict[str, Any] = dict(values or {})
     for expr in set_values:
         merged = tree.merge(merged, strvals.parse_set(expr))
+    if consul_k8s_version is not None:
+        merged = tree.merge(merged, {"consulInject": {"consulK8sVersion": consul_k8s_version}})
     checked = values_mod.checked(merged)  # as `validate` checks a values file
     context = SettingsContext(release=release, ca_cert=consul_ca_cert, dns_ip=consul_dns_ip,
-                              environ=dict(os.environ))
-    settings = webhooks.get().settings(checked, context)
+                              environ=dict(os.environ), release_namespace=release_namespace,
+                              access_logs=access_logs)
+    settings = webhooks.get(tooloptions.version_of(checked)).settings(checked, context)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     result = pipeline.run(raw, settings, pipeline.Options(namespace=namespace, source=source,
                                                           transform=transform))

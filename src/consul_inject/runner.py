@@ -60,7 +60,8 @@ class Configure:
         return SettingsContext(release=self.args.release, ca_cert=ca_text,
                                dns_ip=self.args.consul_dns_ip, environ=os.environ,
                                release_namespace=self.args.release_namespace,
-                               access_logs=self.args.access_logs)
+                               access_logs=self.args.access_logs,
+                               kube_version=getattr(self.args, "kube_version", None))
 
 
 def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:

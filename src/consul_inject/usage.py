@@ -54,6 +54,10 @@ def add_render_options(parser: argparse.ArgumentParser, *, namespace: bool = Tru
                         help="1.9/2.0: the access logs of Consul's global proxy-defaults, which "
                         "the webhook reads from Consul: stdout, stderr or an absolute file path "
                         "(default: none)")
+    parser.add_argument("--kube-version", metavar="X.Y",
+                        help="Kubernetes version of the cluster, as for helm template "
+                        "--kube-version; 1.9/2.0 refuse the native consul-dataplane sidecar "
+                        "below 1.29 (the Helm wrapper passes Helm's own --kube-version)")
     parser.add_argument("--consul-ca-file", metavar="PEM",
                         help="Consul CA certificate, required with global.tls.enabled (the init "
                         "script embeds it)")

@@ -38,6 +38,18 @@ def namespace_of(helm_args: Sequence[str], environ: dict[str, str]) -> str | Non
     return found or environ.get("HELM_NAMESPACE") or None
 
 
+def kube_version_of(helm_args: Sequence[str]) -> str | None:
+    """Helm's --kube-version (last wins): the post-renderer checks native sidecars against it."""
+    found: str | None = None
+    args = list(helm_args)
+    for i, arg in enumerate(args):
+        if arg == "--kube-version" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--kube-version="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
 def check_command(helm_args: Sequence[str]) -> None:
     if not helm_args or helm_args[0] not in RENDERING:
         shown = helm_args[0] if helm_args else "nothing"
@@ -50,7 +62,9 @@ def helm_argv(helm: helm_mod.Helm, helm_args: Sequence[str], post_args: Sequence
     """Helm's arguments with the post-renderer added, and the environment Helm needs for it."""
     check_command(helm_args)
     namespace = namespace_of(helm_args, environ)
-    args = [*post_args, *(["--namespace", namespace] if namespace else [])]
+    kube = kube_version_of(helm_args)
+    args = [*post_args, *(["--namespace", namespace] if namespace else []),
+            *(["--kube-version", kube] if kube else [])]
     env: dict[str, str] = {}
     if helm.major >= 4:
         renderer = plugin.NAME

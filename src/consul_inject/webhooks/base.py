@@ -87,6 +87,7 @@ class SettingsContext:
     environ: Mapping[str, str] = field(default_factory=dict)
     release_namespace: str = "consul"  # --release-namespace: where Consul is installed
     access_logs: str | None = None  # --access-logs: the global proxy-defaults' access log
+    kube_version: str | None = None  # --kube-version: the cluster's Kubernetes version
 
 
 class Webhook(Protocol[S]):

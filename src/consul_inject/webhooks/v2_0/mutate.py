@@ -52,6 +52,13 @@ def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> N
                                     + (" (transparent proxy is on by default)"
                                        if what == "transparent proxy" else ""))
     common.check_host_network(spec, pod.tproxy, settings.cni, ann.TPROXY)
+    if pod.probes.native and settings.kube_version is not None and settings.kube_version < (1, 29):
+        version = ".".join(map(str, settings.kube_version))
+        raise TemplateError(ann.NATIVE_SIDECAR, f"the consul-dataplane sidecar would run as a "
+                            f"native sidecar (an init container with restartPolicy: Always), which "
+                            f"Kubernetes {version} does not have (1.29 and later do)",
+                            f'set {ann.NATIVE_SIDECAR}: "false", or connectInject.'
+                            "dataplaneAsSidecarInitContainer.defaultEnabled: false")
     if pod.dns and spec.get("dnsConfig") is not None:
         raise TemplateError("spec.dnsConfig", "DNS redirection to Consul is not supported with "
                             "an already defined DNSConfig on the pod",
@@ -221,6 +228,9 @@ def inject(settings: Settings, template: Mapping[str, Any], namespace: str,
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
     _check_pod(settings, pod, spec)
     warnings = _add_volumes(settings, pod, spec, annotations)
+    if pod.probes.native and settings.kube_version is None:
+        warnings.append("runs consul-dataplane as a native sidecar, which needs Kubernetes 1.29 "
+                        "or later; pass --kube-version to have it checked")
     _add_containers(settings, pod, spec, annotations, token_secret)
     _mark(settings, pod, meta, spec, namespace)
     common.check_names(template.get("spec") or {}, spec)

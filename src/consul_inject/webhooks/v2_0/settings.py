@@ -125,6 +125,7 @@ class Settings:
     cluster_dns_ip: str = ""  # the cluster resolver, for Consul DNS's dnsConfig
     cluster_domain: str = "cluster.local"
     access_logs: str = ""  # global proxy-defaults: "", "stdout", "stderr" or a file path
+    kube_version: tuple[int, int] | None = None  # the cluster's, when known
     missing_service: str = "error"
     create_service_account_secrets: bool = False
     workload_kinds: tuple[tuple[str, str], ...] = ()
@@ -240,6 +241,7 @@ def from_values(values: Mapping[str, Any], context: SettingsContext,
         cluster_dns_ip=v.string("consulInject.clusterDNSIP"),
         cluster_domain=v.string("consulInject.clusterDomain") or "cluster.local",
         access_logs=_access_logs(context.access_logs),
+        kube_version=_kube_version(context.kube_version),
         **tooloptions.read(v.values),
     )
 
@@ -340,3 +342,14 @@ def _access_logs(value: str | None) -> str:
         return value
     raise ConsulInjectError(Problem(f"{value!r} is not where access logs go; expected stdout, "
                                     "stderr or an absolute file path", key="--access-logs"))
+
+
+def _kube_version(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    match = re.match(r"^v?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?(?:[-+][0-9A-Za-z.-]+)?\Z", value)
+    if not match:
+        raise ConsulInjectError(Problem(f"{value!r} is not a Kubernetes version; expected "
+                                        "MAJOR.MINOR such as 1.29 or v1.29.3",
+                                        key="--kube-version"))
+    return int(match.group(1)), int(match.group(2))

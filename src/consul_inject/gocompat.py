@@ -12,7 +12,6 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 # strconv.ParseBool ------------------------------------------------------------------------------
@@ -238,6 +237,8 @@ def canonical_quantity(text: str) -> str:
     nano units, in the input's format (binary suffix, decimal suffix or exponent) with the
     largest unit that keeps the number whole ("0.5" -> "500m", "1.5Gi" -> "1536Mi"); a binary
     amount that is not a whole number of bytes falls back to decimal suffixes."""
+    from fractions import Fraction  # exact decimal arithmetic; only injection needs it
+
     match = _QUANTITY_RE.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a quantity")

@@ -13,6 +13,8 @@ talk to the Consul servers directly. 1.9 differs in a few outputs (`settings.Var
 | `podconfig`   | one pod's settings: annotations over Namespace labels over settings      |
 | `containers`  | the init container, its command, the iptables configuration              |
 | `dataplane`   | the consul-dataplane sidecar                                             |
+| `dns`         | Consul DNS: the pod's dnsConfig from a resolv.conf                       |
+| `openshift`   | OpenShift's UIDs and GIDs from the Namespace's ranges                    |
 | `mutate`      | the pod mutation, in the webhook's order                                 |
 | `uninject`    | its inverse                                                              |
 | `advice`      | warnings about workloads the webhook would inject or skip silently       |

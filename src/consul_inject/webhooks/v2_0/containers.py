@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from consul_inject import gocompat
+from consul_inject.webhooks.v2_0.openshift import IDs
 from consul_inject.webhooks.v2_0.podconfig import PodConfig
 from consul_inject.webhooks.v2_0.settings import Settings
 
@@ -104,24 +105,25 @@ def _init_env(settings: Settings, pod: PodConfig, token_path: str,
 
 
 def init_security_context(settings: Settings, pod: PodConfig,
-                          uids: tuple[int, int] | None) -> dict[str, Any]:
-    """Restricted without transparent proxy; root with NET_ADMIN to write iptables; with CNI
-    (the plugin writes them) restricted again, as the excluded UID. `uids` are OpenShift's
-    (dataplane, init) UIDs."""
+                          uids: IDs | None) -> dict[str, Any]:
+    """Restricted without transparent proxy; root with NET_ADMIN to write iptables (privileged
+    on OpenShift); with CNI (the plugin writes them) restricted again, as the excluded UID.
+    `uids` are OpenShift's."""
     if not pod.tproxy:
         return dict(_RESTRICTED)
     if not settings.cni:
         return {"capabilities": {"add": ["NET_ADMIN"]}, "privileged": settings.openshift,
                 "runAsUser": 0, "runAsGroup": 0, "runAsNonRoot": False}
-    uid = uids[1] if uids else INIT_UID
-    return {"capabilities": {"drop": ["ALL"]}, "privileged": False, "runAsUser": uid,
-            "runAsGroup": uid, "runAsNonRoot": True, "readOnlyRootFilesystem": True,
+    return {"capabilities": {"drop": ["ALL"]}, "privileged": False,
+            "runAsUser": uids.init_uid if uids else INIT_UID,
+            "runAsGroup": uids.init_gid if uids else INIT_UID, "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
             "allowPrivilegeEscalation": False, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def init_container(settings: Settings, pod: PodConfig, service: str, *,
                    mount: dict[str, Any] | None, token_path: str, redirect: str | None,
-                   uids: tuple[int, int] | None) -> dict[str, Any]:
+                   uids: IDs | None) -> dict[str, Any]:
     mounts = [data_mount()] + ([mount] if settings.acls and mount is not None else [])
     return {
         "name": f"{INIT}-{service}" if pod.multiport else INIT,
@@ -135,7 +137,7 @@ def init_container(settings: Settings, pod: PodConfig, service: str, *,
 
 
 def redirect_config(settings: Settings, pod: PodConfig, containers: list[Any],
-                    uids: tuple[int, int] | None) -> str:
+                    uids: IDs | None) -> str:
     """CONSUL_REDIRECT_TRAFFIC_CONFIG: consul's iptables.Config as JSON, Go field names, the
     excluded inbound ports in the webhook's order."""
     inbound = [str(pod.metrics.scrape_port)] if pod.metrics.enabled else []
@@ -147,13 +149,13 @@ def redirect_config(settings: Settings, pod: PodConfig, containers: list[Any],
     return gocompat.json_compact({
         "ConsulDNSIP": ("::1" if settings.dual_stack else "127.0.0.1") if pod.dns else "",
         "ConsulDNSPort": 8600 if pod.dns else 0,
-        "ProxyUserID": str(uids[0] if uids else DATAPLANE_UID),
+        "ProxyUserID": str(uids.dataplane_uid if uids else DATAPLANE_UID),
         "ProxyInboundPort": 20000,
         "ProxyOutboundPort": 15001,
         "ExcludeInboundPorts": inbound or None,
         "ExcludeOutboundPorts": list(pod.exclude_outbound) or None,
         "ExcludeOutboundCIDRs": list(pod.exclude_cidrs) or None,
-        "ExcludeUIDs": [str(uids[1] if uids else INIT_UID), *pod.exclude_uids],
+        "ExcludeUIDs": [str(uids.init_uid if uids else INIT_UID), *pod.exclude_uids],
         "NetNS": "",
         "IptablesProvider": None,
     })

@@ -17,6 +17,7 @@ from consul_inject.webhooks.v2_0.containers import (
     DATAPLANE_UID,
     data_mount,
 )
+from consul_inject.webhooks.v2_0.openshift import IDs
 from consul_inject.webhooks.v2_0.podconfig import PodConfig
 from consul_inject.webhooks.v2_0.settings import Settings
 
@@ -139,14 +140,13 @@ def _mounts(pod: PodConfig, annotations: Mapping[str, Any], volumes: list[Any],
 
 def sidecar(settings: Settings, pod: PodConfig, i: int, service: str, *, token: dict[str, Any]
             | None, token_path: str, annotations: Mapping[str, Any], volumes: list[Any],
-            uids: tuple[int, int] | None) -> dict[str, Any]:
+            uids: IDs | None) -> dict[str, Any]:
     ports: list[dict[str, Any]] = []
     if pod.probes.health_check:
         ports.append({"name": f"proxy-health-{i}", "containerPort": 21000 + i})
     if pod.metrics.enabled:
         ports.append({"name": "prometheus", "containerPort": pod.metrics.scrape_port,
                       "protocol": "TCP"})
-    uid = uids[0] if uids else DATAPLANE_UID
     container: dict[str, Any] = {
         "name": f"{DATAPLANE}-{service}" if pod.multiport else DATAPLANE,
         "image": settings.image_dataplane,
@@ -157,8 +157,10 @@ def sidecar(settings: Settings, pod: PodConfig, i: int, service: str, *, token: 
         **({"restartPolicy": "Always"} if pod.probes.native else {}),
         "volumeMounts": _mounts(pod, annotations, volumes, token, settings.acls),
         **_probes(pod, i),
-        "securityContext": {"capabilities": {"drop": ["ALL"]}, "runAsUser": uid,
-                            "runAsGroup": uid, "runAsNonRoot": True,
+        "securityContext": {"capabilities": {"drop": ["ALL"]},
+                            "runAsUser": uids.dataplane_uid if uids else DATAPLANE_UID,
+                            "runAsGroup": uids.dataplane_gid if uids else DATAPLANE_UID,
+                            "runAsNonRoot": True,
                             "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
                             "seccompProfile": {"type": "RuntimeDefault"}},
     }

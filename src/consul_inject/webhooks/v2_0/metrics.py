@@ -17,6 +17,7 @@ from consul_inject.webhooks.v2_0.settings import Settings
 @dataclass(frozen=True)
 class Metrics:
     enabled: bool
+    merging_enabled: bool  # the enable-metrics-merging value itself (multi-port refuses it)
     merging: bool  # merging runs: metrics, merging and a service metrics port
     merged_port: int
     scrape_port: int
@@ -68,7 +69,7 @@ def resolve_metrics(settings: Settings, a: Mapping[str, Any], spec: Mapping[str,
         if runs else int(settings.merged_metrics_port)
     scrape_port = port(a, spec, ann.PROMETHEUS_SCRAPE_PORT, settings.prometheus_scrape_port, 1024)
     return Metrics(
-        enabled, runs, merged_port, scrape_port,
+        enabled, merging, runs, merged_port, scrape_port,
         podmeta.get(a, ann.PROMETHEUS_SCRAPE_PATH) or settings.prometheus_scrape_path,
         service_port, podmeta.get(a, ann.SERVICE_METRICS_PATH) or "/metrics",
         _tls(a) if runs else None)

@@ -12,7 +12,8 @@ from consul_inject.webhooks import common
 from consul_inject.webhooks.base import Injection
 from consul_inject.webhooks.v2_0 import annotations as ann
 from consul_inject.webhooks.v2_0 import containers as c
-from consul_inject.webhooks.v2_0 import dataplane, podconfig
+from consul_inject.webhooks.v2_0 import dataplane, dns, openshift, podconfig
+from consul_inject.webhooks.v2_0.openshift import IDs
 from consul_inject.webhooks.v2_0.podconfig import PodConfig
 from consul_inject.webhooks.v2_0.settings import Settings
 
@@ -34,8 +35,9 @@ def _default_annotations(settings: Settings, template: Mapping[str, Any],
     annotations[ann.VERSION] = settings.human_version
 
 
-def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> None:
-    if settings.openshift:
+def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any],
+               namespace_annotations: Mapping[str, str] | None) -> None:
+    if settings.openshift and namespace_annotations is None:
         raise TemplateError("global.openshift.enabled", "under consul-k8s 1.9/2.0 the sidecar's "
                             "UIDs come from the Namespace's openshift.io/sa.scc.uid-range "
                             "annotation, read in the cluster; consul-inject does not inject "
@@ -45,7 +47,8 @@ def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> N
         words = settings.variant.multiport_words
         for what, on, key in (("transparent proxy", pod.tproxy, ann.TPROXY),
                               ("metrics", pod.metrics.enabled, ann.ENABLE_METRICS),
-                              ("metrics merging", pod.metrics.merging, ann.ENABLE_METRICS_MERGING)):
+                              ("metrics merging", pod.metrics.merging_enabled,
+                               ann.ENABLE_METRICS_MERGING)):
             if on:
                 raise TemplateError(podmeta.SERVICE, f"{words} services are not compatible with "
                                     f"{what}", f'set {key}: "false" on the pod template'
@@ -63,6 +66,26 @@ def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> N
         raise TemplateError("spec.dnsConfig", "DNS redirection to Consul is not supported with "
                             "an already defined DNSConfig on the pod",
                             f'remove dnsConfig, or set {ann.CONSUL_DNS}: "false" on the pod')
+    _check_token(settings, pod, spec)
+    if not settings.openshift:  # OpenShift picks UIDs the pod does not use
+        _check_uids(settings, spec)
+
+
+def _check_token(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) -> None:
+    """The ACL login reads the ServiceAccount token the app containers mount. Offline the
+    mount is added later by Kubernetes, unless the pod turns it off."""
+    services = pod.services if pod.multiport else (pod.service_name,)
+    if (settings.acls and _app_token_mount(spec) is None
+            and spec.get("automountServiceAccountToken") is False
+            and not all(c.uses_own_token(pod, s) for s in services)):
+        raise TemplateError("spec.automountServiceAccountToken", "is false, so there is no "
+                            "ServiceAccount token for the ACL login (the webhook: unable to "
+                            "find service account token volumeMount)",
+                            "remove automountServiceAccountToken: false, or mount the token at "
+                            f"{c.SA_TOKEN_DIR} in an app container")
+
+
+def _check_uids(settings: Settings, spec: Mapping[str, Any]) -> None:
     if (spec.get("securityContext") or {}).get("runAsUser") == c.DATAPLANE_UID:
         raise TemplateError("pod securityContext", "pod's security context cannot have the same "
                             f"UID as consul-dataplane: {c.DATAPLANE_UID}",
@@ -114,14 +137,15 @@ def _app_token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
-                    annotations: Mapping[str, Any], token_secret: Callable[[str], str]) -> None:
+                    annotations: Mapping[str, Any], *, token_secret: Callable[[str], str],
+                    uids: IDs | None) -> None:
     """Step 7: an init container and a dataplane per service, placed as the webhook places
     them (native sidecar: init containers; lifecycle: first in containers; else last)."""
     inits = spec.get("initContainers") or []
     apps = spec.get("containers") or []
     spec["initContainers"], spec["containers"] = inits, apps
     app_mount = _app_token_mount(spec)
-    redirect = (c.redirect_config(settings, pod, apps, None)
+    redirect = (c.redirect_config(settings, pod, apps, uids)
                 if pod.tproxy and not settings.cni else None)
     first: list[dict[str, Any]] = []
     for i, service in enumerate(pod.services if pod.multiport else (pod.service_name,)):
@@ -130,9 +154,9 @@ def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
                                     "secret": {"secretName": token_secret(service)}})
         mount, token_path = c.token_mount(pod, service, app_mount)
         inits.append(c.init_container(settings, pod, service, mount=mount, token_path=token_path,
-                                      redirect=redirect, uids=None))
+                                      redirect=redirect, uids=uids))
         sidecar = dataplane.sidecar(settings, pod, i, service, token=mount, token_path=token_path,
-                                    annotations=annotations, volumes=spec["volumes"], uids=None)
+                                    annotations=annotations, volumes=spec["volumes"], uids=uids)
         if pod.probes.native:
             inits.append(sidecar)
         elif pod.lifecycle.enabled:
@@ -142,20 +166,8 @@ def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
     apps[:0] = first
 
 
-def _dns_config(settings: Settings, namespace: str) -> dict[str, Any]:
-    """dnsConfig from the injector pod's resolv.conf as the kubelet writes it in the release
-    namespace; only the literal cluster.local search entry is rewritten, as in the webhook."""
-    domain = settings.cluster_domain
-    searches = [f"{settings.release_namespace}.svc.{domain}", f"svc.{domain}", domain]
-    own = f"{settings.release_namespace}.svc.cluster.local"
-    return {"nameservers": ["::1" if settings.dual_stack else "127.0.0.1",
-                            settings.cluster_dns_ip],
-            "searches": [f"{namespace}.svc.cluster.local" if s == own else s for s in searches],
-            "options": [{"name": "ndots", "value": "5"}]}
-
-
 def _mark(settings: Settings, pod: PodConfig, meta: dict[str, Any], spec: dict[str, Any],
-          namespace: str) -> None:
+          namespace: str, *, uids: IDs | None) -> None:
     """Steps 8-16: status, DNS, Prometheus, labels, namespace, probes, CNI, dual stack."""
     annotations: dict[str, Any] = meta["annotations"]
     annotations[podmeta.INJECT_STATUS] = podmeta.INJECTED
@@ -163,7 +175,9 @@ def _mark(settings: Settings, pod: PodConfig, meta: dict[str, Any], spec: dict[s
         annotations[ann.TPROXY_STATUS] = "enabled"
     if pod.dns:
         spec["dnsPolicy"] = "None"
-        spec["dnsConfig"] = _dns_config(settings, namespace)
+        spec["dnsConfig"] = dns.dns_config(dns.kubelet_resolv_conf(settings),
+                                           settings.release_namespace, namespace,
+                                           settings.dual_stack)
     if pod.metrics.enabled:
         annotations["prometheus.io/scrape"] = "true"
         annotations["prometheus.io/port"] = str(pod.metrics.scrape_port)
@@ -178,7 +192,7 @@ def _mark(settings: Settings, pod: PodConfig, meta: dict[str, Any], spec: dict[s
         _rewrite_probes(spec["containers"])
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = c.redirect_config(
-            settings, pod, spec["containers"], None)
+            settings, pod, spec["containers"], uids)
     annotations[ann.DUAL_STACK] = str(settings.dual_stack).lower()
 
 
@@ -216,8 +230,10 @@ def sidecar_ports(settings: Settings, pod: PodConfig, count: int) -> dict[int, s
 
 def inject(settings: Settings, template: Mapping[str, Any], namespace: str,
            namespace_labels: Mapping[str, str],
-           token_secret: Callable[[str], str] = lambda account: account) -> Injection:
-    """The injected copy of `template` (a pod template or a Pod's metadata and spec)."""
+           token_secret: Callable[[str], str] = lambda account: account, *,
+           namespace_annotations: Mapping[str, str] | None = None) -> Injection:
+    """The injected copy of `template` (a pod template or a Pod's metadata and spec).
+    `namespace_annotations` (the Namespace's OpenShift UID ranges) make OpenShift injectable."""
     out = workloads.copy_tree(dict(template))
     meta: dict[str, Any] = out.get("metadata") or {}
     spec: dict[str, Any] = out.get("spec") or {}
@@ -226,13 +242,16 @@ def inject(settings: Settings, template: Mapping[str, Any], namespace: str,
     meta["annotations"] = annotations
     _default_annotations(settings, template, annotations, spec)
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
-    _check_pod(settings, pod, spec)
+    _check_pod(settings, pod, spec, namespace_annotations)
+    uids = (openshift.ids(namespace_annotations or {}, spec,
+                          (settings.image_dataplane, settings.image_consul_k8s))
+            if settings.openshift else None)
     warnings = _add_volumes(settings, pod, spec, annotations)
     if pod.probes.native and settings.kube_version is None:
         warnings.append("runs consul-dataplane as a native sidecar, which needs Kubernetes 1.29 "
                         "or later; pass --kube-version to have it checked")
-    _add_containers(settings, pod, spec, annotations, token_secret)
-    _mark(settings, pod, meta, spec, namespace)
+    _add_containers(settings, pod, spec, annotations, token_secret=token_secret, uids=uids)
+    _mark(settings, pod, meta, spec, namespace, uids=uids)
     common.check_names(template.get("spec") or {}, spec)
     common.check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
                                   annotations)

@@ -13,11 +13,12 @@ from consul_inject.usage import PROG, Parser, UsageError, add_render_options
 from consul_inject.values import report, schema
 
 
-def cmd_validate(paths: list[str], output: str = "text") -> int:
-    """Validate each values file on its own; print every problem; 1 when any is an error."""
+def cmd_validate(paths: list[str], output: str = "text", version: str | None = None) -> int:
+    """Validate each values file on its own (under `version` when the file selects none); print
+    every problem; 1 when any is an error."""
     if output not in ("text", "json"):
         raise ConsulInjectError(f'--output {output!r}: expected "text" or "json"')
-    problems = values.validate_files(paths)
+    problems = values.validate_files(paths, version)
     if output == "json":
         sys.stdout.write(report.json_text(problems, paths))
     else:
@@ -25,9 +26,9 @@ def cmd_validate(paths: list[str], output: str = "text") -> int:
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 
-def cmd_schema() -> int:
-    """Print the values schema (JSON Schema draft-07)."""
-    sys.stdout.write(schema.text())
+def cmd_schema(version: str = schema.DEFAULT_VERSION) -> int:
+    """Print a consul-k8s version's values schema (JSON Schema draft-07)."""
+    sys.stdout.write(schema.text(version))
     return 0
 
 
@@ -102,7 +103,15 @@ def _validate_parser() -> Parser:
         "exit 1 on any error."))
     parser.add_argument("paths", nargs="+", metavar="VALUES")
     parser.add_argument("--output", choices=("text", "json"), default="text")
+    _version_option(parser, "for files that do not set consulInject.consulK8sVersion (a file "
+                    "that sets another version is an error)")
     return parser
+
+
+def _version_option(parser: Parser, applies: str) -> None:
+    parser.add_argument("--consul-k8s-version", choices=schema.VERSIONS, default=None,
+                        metavar="VERSION", help=f"the consul-k8s version whose chart values to "
+                        f"check ({', '.join(schema.VERSIONS)}; default 0.49), {applies}")
 
 
 def _chart_parser() -> Parser:
@@ -119,11 +128,13 @@ def _chart_parser() -> Parser:
 def main(name: str, rest: list[str]) -> int:
     if name == "validate":
         args = _validate_parser().parse_args(rest)
-        return cmd_validate(args.paths, args.output)
+        return cmd_validate(args.paths, args.output, args.consul_k8s_version)
     if name == "schema":
-        Parser(prog=f"{PROG} schema",
-               description="Print the values schema (JSON Schema draft-07).").parse_args(rest)
-        return cmd_schema()
+        parser = Parser(prog=f"{PROG} schema", description="Print the values schema (JSON Schema "
+                        "draft-07) of a consul-k8s version.")
+        _version_option(parser, "whose schema to print")
+        version = parser.parse_args(rest).consul_k8s_version
+        return cmd_schema(version or schema.DEFAULT_VERSION)
     if name == "chart":
         args = _chart_parser().parse_args(rest)
         return cmd_chart_package(args.values, args.set, args.destination)

@@ -11,12 +11,16 @@ Public functions:
   values Helm would see for `-f files --set sets --set-string set_strings` over `base` (the
   settings ConfigMap's values), checked; raises ConsulInjectError with every error (warnings
   are not errors).
+- Every check uses the schema and the chart rules of the consul-k8s version the merged values
+  select (`consulInject.consulK8sVersion`: "0.49", the default, "1.9" or "2.0").
 - `validate_values(values) -> list[Problem]`: every problem (errors and warnings) in one values
   tree, as `consul-inject validate` reports them. `values` is a mapping (checked as one values
   tree, each problem placed at `where="values"`) or the path of a values file (str or
   os.PathLike; each problem with the file as `where` and its `line` and `column`). Every
   problem has `path` (the key path, a tuple), `key` (it dotted), `message` and `severity`.
-- `validate_files(paths) -> list[Problem]`: each file on its own, as a complete values file.
+- `validate_files(paths, version=None) -> list[Problem]`: each file on its own, as a complete
+  values file; `version` (validate's --consul-k8s-version) applies to files that select none,
+  and a file that selects another one gets an error at that key.
 - `checked(values) -> Checked`: a tree `load` returned as it is, any other tree checked now.
 
 | module        | what                                                                      |
@@ -63,7 +67,9 @@ def load(files: Sequence[str] = (), sets: Sequence[str] = (), set_strings: Seque
     from consul_inject.values import check, loading
 
     merged = loading.merged(loading.layers(files, sets, set_strings, base, base_source))
-    problems = merged.problems or check.check(merged.tree, merged.marks, chart_rules=not base)
+    # Our chart's ConfigMap holds its 0.49 defaults, except under 1.9/2.0 (only consulInject).
+    defaults = bool(base) and not set(base) <= {"consulInject"}
+    problems = merged.problems or check.check(merged.tree, merged.marks, chart_rules=not defaults)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConsulInjectError(errors)
@@ -82,14 +88,21 @@ def validate_values(values: Mapping[str, Any] | str | os.PathLike[str]) -> list[
     return check.check(tree, layer.marks)
 
 
-def validate_files(paths: Sequence[str]) -> list[Problem]:
-    """Each file on its own, as a complete values file ("-" reads stdin)."""
+def validate_files(paths: Sequence[str], version: str | None = None) -> list[Problem]:
+    """Each file on its own, as a complete values file ("-" reads stdin), under the version it
+    selects, else `version`, else 0.49."""
     from consul_inject.values import check, files
 
     problems: list[Problem] = []
     for path in paths:
         layer = files.read_file(path)
-        problems.extend(layer.problems or check.check(layer.tree, layer.marks))
+        if layer.problems:
+            problems.extend(layer.problems)
+            continue
+        conflict = check.version_conflict(layer.tree, layer.marks, version)
+        problems.extend([conflict] if conflict else [])
+        chosen = None if conflict else version
+        problems.extend(check.check(layer.tree, layer.marks, version=chosen))
     return problems
 
 

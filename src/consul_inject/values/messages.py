@@ -1,8 +1,9 @@
 """One-line messages for schema failures: what is wrong, what is accepted, and the likely fix.
 
 Unknown keys get a "did you mean" (same level first, with difflib; then the same name elsewhere in
-the schema, for keys put at the wrong level) or, for keys the 0.49 chart rejects or that belong to
-the consul-k8s 1.x chart, the chart's own advice.
+the schema, for keys put at the wrong level), the 0.49 chart's own advice for the keys it fails
+on, or, for a key of another consul-k8s version, which version it belongs to and what replaced
+it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from consul_inject.values.tree import Path, dotted
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
 
-_V1_BASE = "is a value of the consul-k8s 1.x chart, not of 0.49.8 (the version consul-inject follows)"
-_V1 = f"{_V1_BASE}; remove it"
+# Keys the 0.49.8 chart itself fails on, with its advice.
 LEGACY: dict[str, str] = {
     "connectInject.imageEnvoy": "is not allowed (the chart fails on it); set global.imageEnvoy instead",
     "connectInject.centralConfig": (
@@ -29,23 +29,18 @@ LEGACY: dict[str, str] = {
         "(controller.enabled: true)"),
     "global.lifecycleSidecarContainer": (
         "was renamed to global.consulSidecarContainer (the chart fails on it)"),
-    "global.imageConsulDataplane": (
-        f"{_V1_BASE}: 0.49 sidecars run Envoy from global.imageEnvoy"),
-    **dict.fromkeys((
-        "global.imagePullPolicy", "global.argocd", "global.trustedCAs", "global.experiments",
-        "global.dualStack", "global.podSecurityStandards", "global.cloud", "global.crds",
-        "global.installK8sNetworkingCRDs", "global.metrics.enableTelemetryCollector",
-        "global.metrics.disableAgentHostName", "global.metrics.enableHostMetrics",
-        "global.metrics.prefixFilter", "global.metrics.datadog", "global.tls.logLevel",
-        "global.tls.annotations", "global.acls.logLevel", "global.acls.annotations",
-        "connectInject.consulNode", "connectInject.apiGateway",
-        "connectInject.sidecarProxy.lifecycle", "connectInject.dataplaneAsSidecarInitContainer",
-        "connectInject.extraLabels", "connectInject.disruptionBudget.minAvailable",
-        "connectInject.cni.autorotateToken", "connectInject.cni.tokenExpiration",
-        "connectInject.cni.namespace", "connectInject.globalConfigACLToken",
-        "connectInject.sidecarProxy.defaultStartupFailureSeconds",
-        "connectInject.sidecarProxy.defaultLivenessFailureSeconds",
-    ), _V1),
+}
+# What a key of one version became in another ("" when nothing replaces it).
+REPLACED: dict[str, str] = {
+    "global.imageEnvoy": "use global.imageConsulDataplane (consul-dataplane bundles Envoy)",
+    "global.imageConsulDataplane": "0.49 sidecars run Envoy from global.imageEnvoy",
+    "global.consulSidecarContainer": ("consul-dataplane serves merged metrics itself, so there is "
+                                      "no consul-sidecar to size"),
+    "connectInject.prepareDataplanesUpgrade": "it only prepared the move to consul-dataplane",
+    "global.secretsBackend.vault.controllerRole": ("the controller's webhook certificate is the "
+                                                   "injector's (connectInjectRole)"),
+    "global.secretsBackend.vault.controller": ("the controller's webhook certificate is the "
+                                               "injector's (connectInject)"),
 }
 
 FORMATS: dict[str, str] = {
@@ -64,6 +59,12 @@ FORMATS: dict[str, str] = {
     "url-path": 'a URL path such as "/metrics"',
     "host-port": 'an address "host:port", such as "10.0.4.7:8503"',
     "whole-number": "a whole number (0 or more)",
+    "ip-address": 'an IPv4 or IPv6 address, such as "10.96.0.10" or "fd00::a"',
+    "dns-name": 'a DNS name of lowercase labels, such as "cluster.local"',
+    "template-path": ('a dotted path from the resource to its pod template, such as '
+                      '"spec.template" or "spec.jobTemplate.spec.template"'),
+    "consul-address": ('a host name or IP address without scheme or port (such as '
+                       '"consul.example.com" or "10.0.4.7"), or an exec= discovery command'),
 }
 
 _TYPE_WORDS = {
@@ -110,9 +111,9 @@ def not_a_map(value: Any) -> str:
     return f"values must be a map of keys at the top level, not {describe(value)}"
 
 
-def _node(path: Path) -> Mapping[str, Any] | None:
-    """The schema node for a values path (None where the schema has none)."""
-    node: Mapping[str, Any] = schema_mod.load()
+def _node(path: Path, version: str = schema_mod.DEFAULT_VERSION) -> Mapping[str, Any] | None:
+    """The version's schema node for a values path (None where the schema has none)."""
+    node: Mapping[str, Any] = schema_mod.load(version)
     for part in path:
         if isinstance(part, int):
             items = node.get("items")
@@ -130,9 +131,13 @@ def _node(path: Path) -> Mapping[str, Any] | None:
     return node
 
 
+def _closed(node: Mapping[str, Any]) -> bool:
+    return node.get("additionalProperties") is False or node.get("x-closed") is True
+
+
 @cache
-def _key_index() -> dict[str, tuple[str, ...]]:
-    """Every key name in the closed sections -> the dotted paths where it is defined."""
+def _key_index(version: str = schema_mod.DEFAULT_VERSION) -> dict[str, tuple[str, ...]]:
+    """Every key name in the version's closed sections -> the dotted paths where it is defined."""
     index: dict[str, list[str]] = {}
 
     def walk(node: Mapping[str, Any], path: tuple[str, ...]) -> None:
@@ -141,18 +146,36 @@ def _key_index() -> dict[str, tuple[str, ...]]:
             if isinstance(sub, dict):
                 walk(sub, (*path, name))
 
-    root = schema_mod.load()
-    for section in ("global", "connectInject", "controller", "consulInject"):
-        walk(root["properties"][section], (section,))
+    for section, node in schema_mod.load(version)["properties"].items():
+        if isinstance(node, dict) and _closed(node):
+            walk(node, (section,))
     return {name: tuple(paths) for name, paths in index.items()}
 
 
-def legacy(path: Path) -> str | None:
-    text = dotted(path)
-    for key, message in LEGACY.items():
+def _under(text: str, table: Mapping[str, str]) -> str | None:
+    for key, message in table.items():
         if text == key or text.startswith(key + "."):
             return message
     return None
+
+
+def legacy(path: Path, version: str = schema_mod.DEFAULT_VERSION) -> str | None:
+    """The advice for a key the selected version does not have: the 0.49 chart's own for the
+    keys it fails on, else which versions have the key and how to select one."""
+    text = dotted(path)
+    if version == schema_mod.DEFAULT_VERSION and (advice := _under(text, LEGACY)):
+        return advice
+    others = [v for v in schema_mod.VERSIONS if v != version and _node(path, v) is not None]
+    if not others:
+        return None
+    names = " and ".join(others)
+    message = (f"is a consul-k8s {names} value, not of {version} (the version "
+               "consulInject.consulK8sVersion selects)")
+    choice = " or ".join(f'"{v}"' for v in others)
+    replaced = _under(text, REPLACED)
+    if replaced:
+        return f"{message}; {replaced} (or set consulInject.consulK8sVersion to {choice})"
+    return f"{message}; to use it set consulInject.consulK8sVersion to {choice}, else remove it"
 
 
 def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | None:
@@ -164,19 +187,19 @@ def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | No
     return found[0] if found else None
 
 
-def unknown_key(path: Path) -> str:
+def unknown_key(path: Path, version: str = schema_mod.DEFAULT_VERSION) -> str:
     key, parent = path[-1], path[:-1]
     name = str(key)
     where = dotted(parent) or "the top level"
-    advice = legacy(path)
+    advice = legacy(path, version)
     if advice:
         return f'"{name}" {advice}'
-    node = _node(parent) or {}
+    node = _node(parent, version) or {}
     siblings = list(node.get("properties", {}))
     same = [s for s in siblings if s.lower() == name.lower()]
     if same:
         return f'unknown key "{name}" in {where}; did you mean "{same[0]}"? (keys are case-sensitive)'
-    elsewhere = [p for p in _key_index().get(name, ()) if p != dotted(path)]
+    elsewhere = [p for p in _key_index(version).get(name, ()) if p != dotted(path)]
     if elsewhere:
         return (f'unknown key "{name}" in {where}: it is a key of '
                 f'{elsewhere[0].rsplit(".", 1)[0]}; did you mean {elsewhere[0]}?')
@@ -217,11 +240,27 @@ def _type_message(path: Path, node: Mapping[str, Any], value: Any) -> str:
                 f"--set '{key}={{{sample}}}'")
     if "boolean" in wanted and isinstance(value, str) and value in _GO_BOOL_STRINGS:
         return f'is the string "{value}", not a boolean; write true or false without quotes'
+    if wanted == ["string"] and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and (text := _number_text(value, node)):
+        return (f'is the number {show(value)}, not a string; quote it: {name}: "{text}" '
+                f"(or --set-string {key}={text})")
     if "integer" in wanted and isinstance(value, str) and value.strip().isdigit():
         return f'is the string "{value}", not a number; write {value.strip()} without quotes'
     if "object" in wanted and len(wanted) == 1:
         return _map_message(path, node, value)
     return f"expected {_expected(node)}, got {describe(value)}"
+
+
+def _number_text(value: float, node: Mapping[str, Any]) -> str | None:
+    """The choice a YAML number was meant to be (2.0 for "2.0"), if the node has one."""
+    for choice in node.get("enum", ()):
+        if isinstance(choice, str):
+            try:
+                if float(choice) == value:
+                    return choice
+            except ValueError:
+                continue
+    return None
 
 
 def _map_message(path: Path, node: Mapping[str, Any], value: Any) -> str:
@@ -258,9 +297,10 @@ def _range_message(node: Mapping[str, Any], value: Any) -> str:
     return f"{show(value)} is greater than {high}"
 
 
-def explain(error: ValidationError) -> tuple[Path, str]:
+def explain(error: ValidationError,
+            version: str = schema_mod.DEFAULT_VERSION) -> tuple[Path, str]:
     """The values path to report and the message for one schema failure (a jsonschema error;
-    a false schema has no keyword)."""
+    a false schema has no keyword) under the version's schema."""
     node: Mapping[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     value, path = error.instance, tuple(error.path)
     keyword = error.validator or "false"
@@ -268,7 +308,7 @@ def explain(error: ValidationError) -> tuple[Path, str]:
         target = tuple(str(node["x-path"]).split("."))
         return target, str(node["x-message"])
     if keyword in ("additionalProperties", "false"):
-        return path, unknown_key(path)
+        return path, unknown_key(path, version)
     if keyword == "type":
         return path, _type_message(path, node, value)
     if keyword == "enum":
@@ -296,5 +336,9 @@ def explain(error: ValidationError) -> tuple[Path, str]:
     if keyword == "required":
         return path, f'is missing; each entry needs "{path[-1]}"'
     if keyword == "propertyNames":
+        names = node.get("propertyNames", {})
+        if isinstance(names, dict) and names.get("format") == "workload-kind":
+            return path, (f"{show(value)} is not a custom resource kind: write the Kind "
+                          '("Rollout") or <apiGroup>/<Kind> ("argoproj.io/Rollout")')
         return path, f"{show(value)} is not a resource name such as cpu, memory or ephemeral-storage"
     return path, f"{show(value)} fails the schema's {keyword} rule"

@@ -1,16 +1,15 @@
-"""Checks the schema cannot express, each a `Problem` at a values path (check.py places it):
+"""Checks the schema cannot express, each a `Problem` at a values path (check.py places it);
+the official chart's `fail` rules are in chartrules.py.
 
-- the official chart's `fail` rules that read keys outside our sections (clients, peering,
-  external servers), which predict that chart's failure for values as a user wrote them;
-- the injector's own refusals: a zero `global.consulAPITimeout`, and (a warning) an empty allow
-  list;
+- values the official chart accepts but ignores or the injector cannot use: warnings, never
+  errors (a zero `global.consulAPITimeout`, an empty allow list, a mirroring prefix without
+  mirroring, a destination namespace without Consul namespaces, a misspelt section name);
+- a section of another consul-k8s version at the top level (`controller` under 1.9/2.0): an
+  error, with the version it belongs to;
 - values the chart reads as YAML (or JSON) inside a string: they must parse and be a map or a
   list as the chart places them; `connectInject.namespaceSelector` must be a label selector
   (selector.py); a number where a Kubernetes quantity goes must be one;
 - misspelt section names at the top level (which is open).
-
-Rules that only read `global`, `connectInject` and `controller` live in the schema itself (its
-top-level `allOf`), so Helm enforces them too.
 """
 
 from __future__ import annotations
@@ -28,12 +27,24 @@ from consul_inject.values import selector as selector_mod
 from consul_inject.values.messages import closest, show
 from consul_inject.values.tree import Path, dotted, value_at
 
-# Top-level keys of the official chart (v0.49.8 values.yaml and its helpers) and ours.
-CHART_SECTIONS = frozenset({
+_SHARED_SECTIONS = frozenset({
     "global", "server", "externalServers", "client", "dns", "ui", "syncCatalog", "connectInject",
-    "controller", "meshGateway", "ingressGateways", "terminatingGateways", "apiGateway",
-    "webhookCertManager", "prometheus", "tests", "nameOverride", "fullnameOverride", "consulInject",
+    "meshGateway", "ingressGateways", "terminatingGateways", "webhookCertManager", "prometheus",
+    "tests", "nameOverride", "fullnameOverride", "consulInject",
 })
+# Top-level keys of each version's official chart (values.yaml and its helpers) and ours.
+SECTIONS: dict[str, frozenset[str]] = {
+    "0.49": _SHARED_SECTIONS | {"controller", "apiGateway"},
+    "1.9": _SHARED_SECTIONS | {"telemetryCollector"},
+    "2.0": _SHARED_SECTIONS | {"telemetryCollector"},
+}
+CHART_SECTIONS = SECTIONS["0.49"]
+# What replaced a section that a later version dropped.
+_SECTION_MOVED = {
+    "controller": "from 1.0 the config-entry controller runs inside the injector; its settings "
+                  "are connectInject's",
+    "apiGateway": "from 1.2 its settings are under connectInject.apiGateway",
+}
 # Where to point when a rule's key was not written (it took its default): the keys that made
 # the rule fail, first written first.
 NEAR: dict[Path, tuple[Path, ...]] = {
@@ -42,56 +53,23 @@ NEAR: dict[Path, tuple[Path, ...]] = {
 }
 _CLOSED = ("global", "connectInject", "controller", "consulInject")
 _EMBEDDED = ("yaml-map", "yaml-list", "yaml-label-selector", "json-string")
+_IGNORED = " (the chart accepts it; consul-inject --strict refuses it)"
 
 
 def problem(path: Path, message: str, severity: Severity = "error") -> Problem:
     return Problem(message, key=dotted(path), path=path, severity=severity)
 
 
-def _switch(values: Mapping[str, Any], key: str, default: Any) -> bool:
-    """A component switch as the chart reads it: "-" (or unset, when that is the default)
-    follows global.enabled; anything else by Go template truthiness."""
-    value = value_at(values, key)
-    if value is None:
-        value = default
-    if value == "-":
-        inherited = value_at(values, "global.enabled")
-        return True if inherited is None else bool(inherited)
-    return bool(value)
-
-
-def chart_rules(values: Mapping[str, Any]) -> Iterator[Problem]:
-    """The official chart's `fail` rules that read keys outside the closed sections, evaluated
-    with the official chart's defaults (so they predict what the chart itself would do)."""
-    inject = _switch(values, "connectInject.enabled", False)
-    if value_at(values, "global.peering.enabled") is True and not inject:
-        yield problem(("global", "peering", "enabled"),
-                      "setting global.peering.enabled to true requires connectInject.enabled to be "
-                      "true (the chart fails the same way)")
-    if inject and not _switch(values, "client.enabled", "-"):
-        yield problem(("client", "enabled"),
-                      "clients must be enabled for connect injection: consul-k8s 0.49 sidecars "
-                      "register through the Consul client agent on their node (the chart fails the "
-                      "same way)")
-    if inject and value_at(values, "client.grpc") is False:
-        yield problem(("client", "grpc"),
-                      "client.grpc must be true for connect injection: Envoy sidecars get their "
-                      "configuration over the client agent's gRPC port (the chart fails the same way)")
-    if value_at(values, "externalServers.enabled") is True \
-            and not value_at(values, "externalServers.hosts"):
-        yield problem(("externalServers", "hosts"),
-                      "externalServers.hosts must be set if externalServers.enabled is true (the "
-                      "chart fails the same way)")
-
-
 def injector_rules(values: Mapping[str, Any]) -> Iterator[Problem]:
-    """What the injector itself refuses (or ignores) beyond the schema's shapes."""
+    """What the injector itself cannot use beyond the schema's shapes: warnings, since the
+    chart installs them."""
     timeout = value_at(values, "global.consulAPITimeout")
     if isinstance(timeout, str):
         try:
             if gocompat.parse_duration(timeout) <= 0:
                 yield problem(("global", "consulAPITimeout"),
-                              f'"{timeout}" must be greater than zero (the injector refuses it)')
+                              f'"{timeout}" must be greater than zero: the injector refuses to '
+                              "start with it" + _IGNORED, "warning")
         except ValueError:
             pass  # the schema's pattern reports it
     if value_at(values, "connectInject.k8sAllowNamespaces") == []:
@@ -100,16 +78,48 @@ def injector_rules(values: Mapping[str, Any]) -> Iterator[Problem]:
                       "warning")
 
 
-def top_level(values: Mapping[str, Any]) -> Iterator[Problem]:
-    """The top level is open (a whole Consul values file validates), but a near miss of one of
-    our section names means its settings are silently ignored."""
+def hints(values: Mapping[str, Any], version: str) -> Iterator[Problem]:
+    """Consul namespace values the chart and the injector accept and then ignore: warnings."""
+    spaces = value_at(values, "connectInject.consulNamespaces")
+    if not isinstance(spaces, dict):
+        return
+    mirroring = spaces.get("mirroringK8S", version != "0.49")  # default true since 1.0
+    if spaces.get("mirroringK8SPrefix") and mirroring is not True:
+        yield problem(("connectInject", "consulNamespaces", "mirroringK8SPrefix"),
+                      "mirroringK8SPrefix is only used with mirroringK8S: true, so it is ignored; "
+                      "set mirroringK8S: true or remove the prefix" + _IGNORED, "warning")
+    destination = spaces.get("consulDestinationNamespace")
+    if isinstance(destination, str) and destination != "default" \
+            and value_at(values, "global.enableConsulNamespaces") is not True:
+        yield problem(("connectInject", "consulNamespaces", "consulDestinationNamespace"),
+                      'a Consul destination namespace other than "default" needs '
+                      "global.enableConsulNamespaces: true; without it the injector registers every "
+                      "service in the default namespace" + _IGNORED, "warning")
+
+
+def top_level(values: Mapping[str, Any], version: str = "0.49") -> Iterator[Problem]:
+    """The top level is open (a whole Consul values file validates), but a section of another
+    version is a mistake (an error), and a near miss of one of our section names means its
+    settings are silently ignored (a warning)."""
+    own = SECTIONS[version]
     for key in values:
-        if not isinstance(key, str) or key in CHART_SECTIONS:
+        if not isinstance(key, str) or key in own:
+            continue
+        others = [v for v, names in SECTIONS.items() if key in names]
+        if others:
+            yield problem((key,), other_section(key, version, others))
             continue
         guess = closest(key, _CLOSED, 0.8)
         if guess is not None:
             yield problem((key,), f'unknown section "{key}"; did you mean "{guess}"? (the chart '
-                          "ignores it, so none of its settings apply)")
+                          "ignores it, so none of its settings apply)", "warning")
+
+
+def other_section(key: str, version: str, others: list[str]) -> str:
+    where = _SECTION_MOVED.get(key, "")
+    return (f'"{key}" is a section of the consul-k8s {" and ".join(others)} chart, not of '
+            f"{version} (the version consulInject.consulK8sVersion selects)"
+            + (f"; {where}" if where else ""))
 
 
 def _parse_embedded(text: str) -> tuple[Any, str | None]:

@@ -1,9 +1,14 @@
-"""The values schema (JSON Schema draft-07), checked by the `jsonschema` package.
+"""The values schema (JSON Schema draft-07) of each consul-k8s version, checked by the
+`jsonschema` package.
 
-The schema is package data (`data/values.schema.json`, the one source); the chart carries a copy
-(`data/chart/consul-connect-inject/values.schema.json`, which Helm enforces), kept equal by a
-test. Helm 3, Helm 4 and this validator read the same file; tests/helm checks that they accept
-and refuse the same values.
+The consul-k8s 0.49 schema is package data (`data/values.schema.json`, the one source of every
+key the versions share); the chart carries a copy (`data/chart/consul-connect-inject/
+values.schema.json`, which Helm enforces), kept equal by a test. Helm 3, Helm 4 and this
+validator read the same file; tests/helm checks that they accept and refuse the same values.
+The 1.9 and 2.0 schemas are that file with overlays applied in order (`data/schema-overlays/`:
+`dataplane.json` for what 1.9 and 2.0 share, then the version's own file). An overlay is a JSON
+merge patch (RFC 7386): maps merge key by key, `null` removes a key (a 0.49-only value), and
+anything else replaces, so a version writes only what differs from 0.49.
 
 The validator is jsonschema's Draft7Validator extended with our annotations, which other
 validators ignore:
@@ -30,19 +35,57 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from consul_inject import tooloptions
+
 Keyword = Callable[[Any, Any, Any, Mapping[str, Any]], Iterator[Any]]
 
 
-@cache
-def text() -> str:
-    """The schema as shipped (what `consul-inject schema` prints)."""
-    return resources.files("consul_inject").joinpath("data/values.schema.json").read_text("utf-8")
+DEFAULT_VERSION = tooloptions.DEFAULT_VERSION
+# Each version's overlays over the 0.49 schema, applied in order.
+OVERLAYS: dict[str, tuple[str, ...]] = {
+    "0.49": (), "1.9": ("dataplane", "1.9"), "2.0": ("dataplane", "2.0"),
+}
+VERSIONS = tuple(OVERLAYS)
+
+
+def _data(name: str) -> str:
+    return resources.files("consul_inject").joinpath(f"data/{name}").read_text("utf-8")
+
+
+def known(version: str | None) -> str:
+    """`version` if a schema exists for it, else the default (whose enum reports it)."""
+    return version if version in OVERLAYS else DEFAULT_VERSION
 
 
 @cache
-def load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(text())
+def text(version: str = DEFAULT_VERSION) -> str:
+    """A version's schema as JSON text (what `consul-inject schema` prints); 0.49's is the
+    shipped file byte for byte."""
+    if not OVERLAYS[known(version)]:
+        return _data("values.schema.json")
+    return json.dumps(load(version), indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def load(version: str = DEFAULT_VERSION) -> dict[str, Any]:
+    """A version's schema (shared: do not modify)."""
+    data: dict[str, Any] = json.loads(_data("values.schema.json"))
+    for name in OVERLAYS[known(version)]:
+        data = merge_patch(data, json.loads(_data(f"schema-overlays/{name}.json")))
     return data
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: a map patch merges into a map (null removes the key); anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
 
 
 @cache
@@ -54,9 +97,12 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def iter_errors(instance: Any, schema: Mapping[str, Any] | None = None) -> Iterator[Any]:
-    """Every jsonschema ValidationError of `instance` (the values schema unless `schema`)."""
-    yield from (validator() if schema is None else _validator_class()(schema)).iter_errors(instance)
+def iter_errors(instance: Any, schema: Mapping[str, Any] | None = None,
+                version: str = DEFAULT_VERSION) -> Iterator[Any]:
+    """Every jsonschema ValidationError of `instance` (the version's values schema unless
+    `schema`)."""
+    checker = validator(version) if schema is None else _validator_class()(schema)
+    yield from checker.iter_errors(instance)
 
 
 def valid(schema: Mapping[str, Any] | bool, instance: Any) -> bool:
@@ -65,9 +111,9 @@ def valid(schema: Mapping[str, Any] | bool, instance: Any) -> bool:
 
 
 @cache
-def validator() -> Any:
-    """The validator of the values schema (built once)."""
-    return _validator_class()(load())
+def validator(version: str = DEFAULT_VERSION) -> Any:
+    """The validator of a version's values schema (built once)."""
+    return _validator_class()(load(version))
 
 
 @cache

@@ -2,7 +2,8 @@
 on the values corpus (tests/values) and small cases.
 
 The bad-values corpus lives in tests/values/bad: <case>.yaml and <case>.expected, the expected
-report lines without the file name (`line:col: key.path: message`), in order. UPDATE_VALUES=1
+report lines without the file name (`line:col: key.path: message`), in order; tests/values/warn
+holds values the official chart accepts, whose problems are all warnings. UPDATE_VALUES=1
 rewrites the .expected files from the current output (review the diff).
 """
 
@@ -23,6 +24,7 @@ from tests.conftest import OFFICIAL_VALUES, needs_shared
 REPO = Path(__file__).resolve().parents[3]
 VALUES = REPO / "tests" / "values"
 BAD = sorted(VALUES.glob("bad/*.yaml"))
+WARN = sorted(VALUES.glob("warn/*.yaml"))
 GOOD = sorted(VALUES.glob("good/*.yaml")) + sorted(VALUES.glob("seed/*.yaml"))
 OFFICIAL = OFFICIAL_VALUES
 
@@ -45,16 +47,28 @@ def test_bad_corpus_is_big_enough() -> None:
     assert all(p.with_suffix(".expected").is_file() for p in BAD) or os.environ.get("UPDATE_VALUES")
 
 
-@pytest.mark.parametrize("case", BAD, ids=[p.stem for p in BAD])
-def test_bad_values_get_their_messages(case: Path) -> None:
+def _expected(case: Path) -> list[str]:
     actual = _lines(case)
     expected_file = case.with_suffix(".expected")
     if os.environ.get("UPDATE_VALUES"):
         expected_file.write_text("".join(f"{line}\n" for line in actual), encoding="utf-8")
-    expected = expected_file.read_text(encoding="utf-8").splitlines()
-    assert actual == expected
+    assert actual == expected_file.read_text(encoding="utf-8").splitlines()
+    return actual
+
+
+@pytest.mark.parametrize("case", BAD, ids=[p.stem for p in BAD])
+def test_bad_values_get_their_messages(case: Path) -> None:
+    _expected(case)
     problems = validate_file(case)
     assert any(p.severity == "error" for p in problems), "every bad case must be an error"
+
+
+@pytest.mark.parametrize("case", WARN, ids=[p.stem for p in WARN])
+def test_values_the_chart_accepts_only_warn(case: Path) -> None:
+    assert _expected(case)
+    problems = validate_file(case)
+    assert problems
+    assert all(p.severity == "warning" for p in problems)
 
 
 @pytest.mark.parametrize("case", [*GOOD, OFFICIAL], ids=[p.stem for p in [*GOOD, OFFICIAL]])

@@ -87,9 +87,17 @@ def test_merged_base_skips_the_official_chart_rules() -> None:
 
 def test_the_injector_rules_apply_over_a_base_too() -> None:
     base = {"connectInject": {"enabled": True}}
-    assert errors([], ["global.consulAPITimeout=0s"], base=base) == [
-        '--set global.consulAPITimeout=0s: global.consulAPITimeout: "0s" must be greater than '
-        "zero (the injector refuses it)"]
+    assert errors([], ["global.consulAPITimeout=0"], base=base) == [
+        '--set global.consulAPITimeout=0: global.consulAPITimeout: expected a duration with a '
+        "unit, such as \"5s\", \"500ms\" or \"1m30s\", got the number 0"]
+
+
+def test_a_base_with_only_consul_inject_keeps_the_chart_rules() -> None:
+    """Under 1.9/2.0 our chart's ConfigMap holds only consulInject: the user's values are then
+    all the official chart sees, so its rules apply."""
+    base = {"consulInject": {"consulK8sVersion": "2.0"}}
+    (error,) = errors([], ["externalServers.skipServerWatch=true"], base=base)
+    assert "externalServers.enabled must be set if externalServers.skipServerWatch is true" in error
 
 
 def test_merged_ignores_warnings() -> None:

@@ -40,8 +40,9 @@ def test_did_you_mean(tmp_path: Path, text: str, message: str) -> None:
     ({"connectInject": {"imageEnvoy": "e:1"}},
      '"imageEnvoy" is not allowed (the chart fails on it); set global.imageEnvoy instead'),
     ({"global": {"imageConsulDataplane": "d:1"}},
-     '"imageConsulDataplane" is a value of the consul-k8s 1.x chart, not of 0.49.8 (the version '
-     "consul-inject follows): 0.49 sidecars run Envoy from global.imageEnvoy"),
+     '"imageConsulDataplane" is a consul-k8s 1.9 and 2.0 value, not of 0.49 (the version '
+     "consulInject.consulK8sVersion selects); 0.49 sidecars run Envoy from global.imageEnvoy "
+     '(or set consulInject.consulK8sVersion to "1.9" or "2.0")'),
     ({"connectInject": {"enabled": "yes"}},
      'is the string "yes", not a boolean; write true or false without quotes (or "-" to follow '
      "global.enabled)"),

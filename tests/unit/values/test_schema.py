@@ -233,7 +233,7 @@ def test_dollar_matches_only_at_the_end() -> None:
 def test_rules_name_a_known_key_and_a_message() -> None:
     schema = _schema()
     rules = schema["allOf"]
-    assert len(rules) >= 6
+    assert len(rules) >= 4  # only the chart's fail rules: what it accepts is a warning in rules.py
     for rule in rules:
         assert rule["x-message"]
         assert _node(tuple(rule["x-path"].split("."))) is not None, rule["x-rule"]

@@ -52,7 +52,10 @@ MAPPING_SOURCE = "values"
 
 
 class Checked(dict[str, Any]):
-    """A merged values tree that has been checked: a settings mapper maps it as it is."""
+    """A merged values tree that has been checked: a settings mapper maps it as it is.
+    `warnings` are the problems found that are not errors (for a report or --strict)."""
+
+    warnings: tuple[Problem, ...] = ()
 
 
 def load(files: Sequence[str] = (), sets: Sequence[str] = (), set_strings: Sequence[str] = (),
@@ -68,12 +71,14 @@ def load(files: Sequence[str] = (), sets: Sequence[str] = (), set_strings: Seque
 
     merged = loading.merged(loading.layers(files, sets, set_strings, base, base_source))
     # Our chart's ConfigMap holds its 0.49 defaults, except under 1.9/2.0 (only consulInject).
-    defaults = bool(base) and not set(base) <= {"consulInject"}
+    defaults = base is not None and bool(base) and not set(base) <= {"consulInject"}
     problems = merged.problems or check.check(merged.tree, merged.marks, chart_rules=not defaults)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConsulInjectError(errors)
-    return Checked(merged.tree)
+    result = Checked(merged.tree)
+    result.warnings = tuple(problems)
+    return result
 
 
 def validate_values(values: Mapping[str, Any] | str | os.PathLike[str]) -> list[Problem]:

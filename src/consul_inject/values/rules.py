@@ -53,7 +53,7 @@ NEAR: dict[Path, tuple[Path, ...]] = {
 }
 _CLOSED = ("global", "connectInject", "controller", "consulInject")
 _EMBEDDED = ("yaml-map", "yaml-list", "yaml-label-selector", "json-string")
-_IGNORED = " (the chart accepts it; consul-inject --strict refuses it)"
+_IGNORED = " (the chart accepts it)"
 
 
 def problem(path: Path, message: str, severity: Severity = "error") -> Problem:

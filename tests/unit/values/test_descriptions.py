@@ -1,8 +1,9 @@
 """The schema's descriptions: every key has one, and each is consul-inject's own text.
 
 values.yaml of the consul-connect-inject chart is generated from these descriptions, so they
-must not be the official Consul chart's comments. The measurement: no description may open with
-the same 60 characters as a comment of the official v0.49.8 values.yaml (each comment block
+must not be the official Consul chart's comments. The measurement, for each consul-k8s version's
+schema (0.49 and the 1.9 and 2.0 overlays over it): no description may open with the same 60
+characters as a comment of that version's official values.yaml (v0.49.8, v1.9.11, v2.0.3) (each comment block
 joined into one line, `#` and surrounding whitespace stripped, runs of spaces made one; also
 each paragraph of a block on its own), nor open with a whole short comment; and no description's
 first 60 characters may occur inside such a comment, nor any comment's first 60 characters
@@ -21,9 +22,13 @@ from typing import Any
 
 import pytest
 
+from consul_inject.values import schema as schema_mod
+
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = REPO / "src" / "consul_inject" / "data" / "values.schema.json"
-OFFICIAL = REPO.parent / "shared" / "corpus" / "consul-chart-v0.49.8-values.yaml"
+CORPUS = REPO.parent / "shared" / "corpus"
+OFFICIAL = CORPUS / "consul-chart-v0.49.8-values.yaml"
+RELEASES = {"0.49": "0.49.8", "1.9": "1.9.11", "2.0": "2.0.3"}
 WIDTH = 60  # characters compared
 SHORTEST = 12  # a shorter comment ("# Example:") is no sentence of anyone's
 ANNOTATION = re.compile(r"^@[a-z]+:")  # helm-docs hints such as "@type: string"
@@ -47,21 +52,22 @@ def _described(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
             yield from _described(node[keyword], f"{where}[{keyword}]")
 
 
-def _descriptions() -> dict[str, str]:
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+def _descriptions(version: str = "0.49") -> dict[str, str]:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8")) if version == "0.49" \
+        else schema_mod.load(version)
     return {path: _normal(sub.get("description") or "") for path, sub in _described(schema)}
 
 
-def _official_comments() -> list[str]:
+def _official_comments(official: Path = OFFICIAL) -> list[str]:
     """Each comment block of the official values.yaml as one line, and each of its paragraphs."""
-    if not OFFICIAL.is_file():
-        reason = f"{OFFICIAL} is absent: the official chart's values.yaml is not in the repository"
+    if not official.is_file():
+        reason = f"{official} is absent: the official chart's values.yaml is not in the repository"
         if "CI" in os.environ:
             pytest.fail(reason)
         pytest.skip(reason)
     blocks: list[list[str]] = []
     current: list[str] | None = None
-    for line in OFFICIAL.read_text(encoding="utf-8").splitlines():
+    for line in official.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if not stripped.startswith("#"):
             current = None
@@ -107,16 +113,18 @@ def _copied(descriptions: dict[str, str], comments: list[str]) -> dict[str, str]
     return found
 
 
-def test_every_property_has_a_description() -> None:
-    descriptions = _descriptions()
+@pytest.mark.parametrize("version", list(RELEASES))
+def test_every_property_has_a_description(version: str) -> None:
+    descriptions = _descriptions(version)
     assert len(descriptions) > 200
     assert [path for path, text in descriptions.items() if not text] == []
 
 
-def test_no_description_is_an_official_comment() -> None:
-    comments = _official_comments()
+@pytest.mark.parametrize("version", list(RELEASES))
+def test_no_description_is_an_official_comment(version: str) -> None:
+    comments = _official_comments(CORPUS / f"consul-chart-v{RELEASES[version]}-values.yaml")
     assert len(comments) > 300, "the official values.yaml has fewer comments than expected"
-    copied = _copied(_descriptions(), comments)
+    copied = _copied(_descriptions(version), comments)
     assert copied == {}, (
         f"{len(copied)} descriptions open with, or contain, the official chart's words "
         "(write them anew):\n" + "\n".join(f"  {p}: {c!r}" for p, c in sorted(copied.items())))

@@ -75,7 +75,7 @@ def _without_empty_resources(pod: Any) -> Any:
 
 
 def meaning(template: dict[str, Any]) -> dict[str, Any]:
-    out = json.loads(json.dumps(template))
+    out: dict[str, Any] = json.loads(json.dumps(template))
     annotations = out["metadata"]["annotations"]
     annotations[ORIGINAL] = _without_empty_resources(json.loads(annotations[ORIGINAL]))
     return out

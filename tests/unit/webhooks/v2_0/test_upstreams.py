@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from consul_inject.problems import TemplateError
+from consul_inject.webhooks.base import Upstream
 from consul_inject.webhooks.v2_0 import upstreams
 from consul_inject.webhooks.v2_0.settings import Settings
 from tests.unit.webhooks.v2_0.support import ZERO, ZERO_1_9, app, with_
@@ -53,7 +54,7 @@ def test_env_var_names_and_ports() -> None:
     assert pairs("a:5", dual_stack=True)[0] == ("A_CONNECT_SERVICE_HOST", "::1")
 
 
-def parsed(text: str, settings: Settings = ZERO) -> list[upstreams.Upstream]:
+def parsed(text: str, settings: Settings = ZERO) -> list[Upstream]:
     return upstreams.parse(text, SPEC, settings)
 
 

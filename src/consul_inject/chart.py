@@ -5,6 +5,11 @@ ConfigMap contract: kind ConfigMap, apiVersion v1, label `consul-inject.io/setti
 (and `app.kubernetes.io/name: consul-connect-inject`), data key `values.yaml` holding the
 effective injection values (global, connectInject, consulInject, dns, nameOverride,
 fullnameOverride), with global.name pinned to the chart's resource prefix.
+
+The chart's control plane is consul-k8s 0.49's. With consulInject.consulK8sVersion "1.9" or
+"2.0" it renders only the ConfigMap, holding only consulInject (the official chart installs the
+cluster side and its values file goes to the post-renderer), so a package for those versions
+takes only consulInject values.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from consul_inject import emitter, values
+from consul_inject import emitter, tooloptions, values
 from consul_inject.problems import ConsulInjectError
 from consul_inject.values import schema as schema_mod
 from consul_inject.values.tree import merge
@@ -107,6 +112,7 @@ def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
     """`helm package` the chart into DEST; -f/--set values (read, merged and checked once:
     ConsulInjectError with every error) are baked into its values.yaml. Returns the .tgz path."""
     user = values.load(values_files, sets)
+    _only_tool_values(user)
     source = chart_dir()
     target_dir = Path(dest)
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -123,6 +129,18 @@ def package(values_files: list[str], sets: list[str], dest: str = ".") -> Path:
             raise ConsulInjectError(f"helm package failed: {err.problems[0].message}") from None
     version = yaml.safe_load((source / "Chart.yaml").read_text(encoding="utf-8"))["version"]
     return target_dir / f"{CHART_NAME}-{version}.tgz"
+
+
+def _only_tool_values(user: Mapping[str, Any]) -> None:
+    """Under 1.9/2.0 the chart carries consulInject alone: its schema and control plane are
+    0.49's, so Consul values baked in would be refused by Helm or never read."""
+    version = tooloptions.version_of(user)
+    extra = sorted(key for key in user if key != "consulInject")
+    if version != tooloptions.DEFAULT_VERSION and extra:
+        raise ConsulInjectError(
+            f"under consul-k8s {version} the {CHART_NAME} chart carries only consulInject (the "
+            f"official Consul chart installs the cluster side); give {', '.join(extra)} to the "
+            "post-renderer with -f instead of packaging them")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 Renders: nothing by itself; the named templates the other files share. Every name starts with
 "cci." (consul-connect-inject), grouped as:
   naming      cci.name, cci.prefix
-  switches    cci.on, cci.injectorOn, cci.bool, cci.checkValues
+  switches    cci.on, cci.controlPlane, cci.injectorOn, cci.controllerOn, cci.bool,
+              cci.checkValues
   metadata    cci.labels, cci.podLabels
   containers  cci.image, cci.logLevel, cci.resources, cci.command, cci.consulEnv,
               cci.tokenEnv, cci.caVolumes, cci.caMounts, cci.initContainers, cci.placement
@@ -44,9 +45,24 @@ line (the values that make it come out).
 {{- if $value }}true{{ end -}}
 {{- end -}}
 
-{{/* Whether the injector and everything around it renders (connectInject.enabled). */}}
+{{/* "true" when this chart installs the consul-k8s 0.49 control plane: under
+     consulInject.consulK8sVersion "1.9" or "2.0" the official Consul chart installs the
+     injector's cluster side, and this chart renders only the settings ConfigMap. */}}
+{{- define "cci.controlPlane" -}}
+{{- $version := toString ((.Values.consulInject | default dict).consulK8sVersion | default "0.49") -}}
+{{- if not (has $version (list "1.9" "2.0")) }}true{{ end -}}
+{{- end -}}
+
+{{/* Whether the injector and everything around it renders (connectInject.enabled, 0.49). */}}
 {{- define "cci.injectorOn" -}}
+{{- if include "cci.controlPlane" . -}}
 {{- include "cci.on" (list .Values.connectInject.enabled .Values.global.enabled) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the config-entry controller and its CRDs render (controller.enabled, 0.49). */}}
+{{- define "cci.controllerOn" -}}
+{{- if and (include "cci.controlPlane" .) .Values.controller.enabled }}true{{ end -}}
 {{- end -}}
 
 {{/* "true" or "false" for any value, by its truth. */}}
@@ -488,8 +504,13 @@ priorityClassName: {{ . | quote }}
 {{/* The values the consul-inject post-renderer needs to inject as this injector would: global,
      connectInject, consulInject, the DNS switches, and the name overrides. global.name is pinned
      to cci.prefix, so that the post-renderer derives the same resource names without knowing
-     the release name. */}}
+     the release name. Under consul-k8s 1.9/2.0 only consulInject: this chart's other values
+     are 0.49's, and the Consul values come from the official chart's values file given to the
+     post-renderer. */}}
 {{- define "cci.settings" -}}
+{{- if not (include "cci.controlPlane" .) -}}
+{{- toYaml (dict "consulInject" .Values.consulInject) -}}
+{{- else -}}
 {{- $global := deepCopy .Values.global -}}
 {{- if not (or .Values.fullnameOverride .Values.global.name) -}}
 {{- $_ := set $global "name" (include "cci.prefix" .) -}}
@@ -500,4 +521,5 @@ priorityClassName: {{ . | quote }}
 {{- with get $.Values $key }}{{ $_ := set $settings $key . }}{{ end -}}
 {{- end -}}
 {{- toYaml $settings -}}
+{{- end -}}
 {{- end -}}

@@ -19,13 +19,47 @@ from consul_inject.problems import TemplateError
 from consul_inject.release import KubeService, ReleaseIndex
 from consul_inject.webhooks.base import Binding, Injection, Settings
 
+# Labels that change with every upgrade or rollout, or that controllers add to each pod: a
+# Service selecting by them stops selecting the pods, or selects only some.
+_UNSTABLE_LABELS = frozenset({
+    "helm.sh/chart", "chart", "heritage", "app.kubernetes.io/version", "version",
+    "app.kubernetes.io/managed-by", "pod-template-hash", "controller-revision-hash",
+    "rollouts-pod-template-hash", "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index", "controller-uid", "batch.kubernetes.io/controller-uid",
+    "job-name", "batch.kubernetes.io/job-name", "service.istio.io/canonical-revision",
+    "skaffold.dev/run-id",
+})
 
-def _service_yaml(name: str, labels: Mapping[str, Any], port: int | str | None) -> str:
-    selector = ", ".join(f"{k}: {v}" for k, v in labels.items()
-                         if not str(k).startswith(ann.P)) or "app: <label>"
-    target = f", targetPort: {port}" if port else ""
+
+def _stable_selector(labels: Mapping[str, Any], selector: Mapping[str, Any] | None) -> str:
+    """The selector to suggest: the workload's own (it selects exactly its pods, and cannot
+    change), else the pod's labels, without the ones that change or that Consul reads."""
+    chosen = selector if selector and all(labels.get(k) == v for k, v in selector.items()) \
+        else labels
+    return ", ".join(f"{k}: {v}" for k, v in chosen.items()
+                     if str(k) not in _UNSTABLE_LABELS and not str(k).startswith(ann.P))
+
+
+def _suggested_ports(spec: Mapping[str, Any]) -> str:
+    """A Service port per port the app's containers declare, named as they are."""
+    found = [port for container in spec.get("containers") or []
+             for port in container.get("ports") or [] if isinstance(port.get("containerPort"), int)]
+    items = []
+    for port in found:
+        number, name = port["containerPort"], port.get("name")
+        target = name if isinstance(name, str) else number
+        # A Service with several ports needs a name on each.
+        named = f"name: {name}, " if isinstance(name, str) else \
+            (f"name: port-{number}, " if len(found) > 1 else "")
+        protocol = port.get("protocol")
+        extra = f", protocol: {protocol}" if protocol not in (None, "TCP") else ""
+        items.append(f"{{{named}port: {number}, targetPort: {target}{extra}}}")
+    return ", ".join(items) or "{port: 80, targetPort: <the app's port>}"
+
+
+def _service_yaml(name: str, selector: str, ports: str) -> str:
     return (f"add a Service, e.g. {{apiVersion: v1, kind: Service, metadata: {{name: {name}}}, "
-            f"spec: {{selector: {{{selector}}}, ports: [{{port: 80{target}}}]}}}}")
+            f"spec: {{selector: {{{selector or 'app: <label>'}}}, ports: [{ports}]}}}}")
 
 
 def _pod_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
@@ -40,11 +74,6 @@ def _pod_ports(spec: Mapping[str, Any]) -> tuple[set[int], set[str]]:
     return numbers, names
 
 
-def _first_port(spec: Mapping[str, Any]) -> int | None:
-    numbers = sorted(_pod_ports(spec)[0])
-    return numbers[0] if numbers else None
-
-
 def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: Binding) -> None:
     numbers, names = _pod_ports(spec)
     for port_number, target in service.ports:
@@ -57,16 +86,18 @@ def _check_target_ports(service: KubeService, spec: Mapping[str, Any], binding: 
                 "port goes nowhere")
 
 
-def _missing_service_hint(template: Mapping[str, Any], fallback: str) -> str:
+def _missing_service_hint(template: Mapping[str, Any], fallback: str,
+                          selector: Mapping[str, Any] | None) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     account = workloads.service_account(spec)
     name = (ann.get(meta.get("annotations") or {}, ann.SERVICE)
             or (account if account != "default" else fallback))
-    return _service_yaml(name, meta.get("labels") or {}, _first_port(spec))
+    return _service_yaml(name, _stable_selector(meta.get("labels") or {}, selector),
+                         _suggested_ports(spec))
 
 
 def _single(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, binding: Binding,
-            workload: str) -> str:
+            workload: tuple[str, Mapping[str, Any] | None]) -> str:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     selecting = index.selecting(namespace, labels)
@@ -101,7 +132,7 @@ def _single(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, bi
         if not chosen:
             binding.missing.append(
                 f'no Service in namespace "{namespace}" selects the pod (Consul needs one to '
-                f"register it); {_missing_service_hint(template, workload)}")
+                f"register it); {_missing_service_hint(template, *workload)}")
     if chosen:
         _check_target_ports(chosen[0], spec, binding)
     return ann.get(annotations, ann.SERVICE) or (chosen[0].name if chosen else "")
@@ -133,7 +164,7 @@ def _multi_ports(spec: Mapping[str, Any], annotations: Mapping[str, Any],
 
 
 def _multi(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, *, settings: Settings,
-           services: tuple[str, ...], binding: Binding) -> None:
+           services: tuple[str, ...], binding: Binding, selector: Mapping[str, Any] | None) -> None:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     ports = _multi_ports(spec, annotations, services)
@@ -148,7 +179,9 @@ def _multi(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, *, 
         if service is None:
             binding.missing.append(
                 f'service "{svc}" needs a Service named "{svc}" selecting the pod (a multi-port '
-                f"pod registers one Consul service per Service); {_service_yaml(svc, labels, port)}")
+                "pod registers one Consul service per Service); "
+                + _service_yaml(svc, _stable_selector(labels, selector),
+                                f"{{port: {_port_number(spec, port)}, targetPort: {port}}}"))
         elif not service.selects(labels):
             raise TemplateError(ann.SERVICE, f'Service "{svc}" exists but its selector '
                                   f"{dict(service.selector)} does not select the pod",
@@ -214,6 +247,29 @@ def _check_acl_login(injection: Injection, name: str, template: Mapping[str, Any
             "ACL login", "set automountServiceAccountToken: true on the pod template")
 
 
+def _port_number(spec: Mapping[str, Any], port: str) -> int | str:
+    try:
+        return ann.port_value(spec, port)
+    except ValueError:
+        return port
+
+
+def _check_container_ports(template: Mapping[str, Any], injection: Injection) -> None:
+    """The pod's containers share one network namespace with Envoy: a container port the
+    injection binds (20000, Envoy's inbound listener, ...) leaves one of them unable to listen."""
+    spec = template.get("spec") or {}
+    for key in ("containers", "initContainers"):
+        for i, container in enumerate(spec.get(key) or []):
+            for port in container.get("ports") or []:
+                number = port.get("containerPort")
+                if isinstance(number, int) and number in injection.sidecar_ports:
+                    raise TemplateError(
+                        f"spec.{key}[{i}].ports", f'container "{container.get("name")}" port '
+                        f"{number} is a port the injected sidecar listens on "
+                        f"({injection.sidecar_ports[number]}); the app or Envoy could not bind it",
+                        "give the container a port the sidecar does not use")
+
+
 def _check_upstream_ports(injection: Injection) -> None:
     """Local bind ports must be unique and clear of the app's and the sidecar's ports."""
     spec = injection.template.get("spec") or {}
@@ -239,16 +295,18 @@ def _check_upstream_ports(injection: Injection) -> None:
 
 
 def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, namespace: str,
-         index: ReleaseIndex, *, workload: str) -> Binding:
+         index: ReleaseIndex, *, workload: str, selector: Mapping[str, Any] | None = None
+         ) -> Binding:
     """Check one injected pod (`template` as rendered, `injection` its result); `workload` is
-    its name, for hints."""
+    its name and `selector` the labels it selects its pods by, for hints."""
     binding = Binding(())
+    _check_container_ports(template, injection)
     if len(injection.services) > 1:
         _multi(template, namespace, index, settings=settings, services=injection.services,
-               binding=binding)
+               binding=binding, selector=selector)
         binding.consul_services = injection.services
     else:
-        name = _single(template, namespace, index, binding, workload)
+        name = _single(template, namespace, index, binding, (workload, selector))
         _check_acl_login(injection, name, template, namespace, index)
         binding.consul_services = (name,) if name else ()
     _check_upstream_ports(injection)

@@ -33,8 +33,10 @@ def check_injected(outcome: Outcome, settings: Settings, index: ReleaseIndex) ->
     assert outcome.injection is not None
     assert outcome.injected_from is not None
     ref = outcome.workload.ref
+    workload = outcome.workload
     bound = binding.bind(settings, outcome.injected_from, outcome.injection, ref.namespace,
-                         index, workload=ref.name)
+                         index, workload=ref.name,
+                         selector=workloads.pod_selector(workload.resource, workload.path))
     found = Findings(bound)
     for problem in bound.missing:
         if settings.missing_service == "warn":

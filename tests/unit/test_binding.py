@@ -100,7 +100,7 @@ def test_no_selecting_service_is_missing_with_a_service_to_add() -> None:
     assert missing == (
         'no Service in namespace "apps" selects the pod (Consul needs one to register it); add '
         "a Service, e.g. {apiVersion: v1, kind: Service, metadata: {name: web-deploy}, spec: "
-        "{selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}}")
+        "{selector: {app: web}, ports: [{name: http, port: 8080, targetPort: http}]}}")
 
 
 def test_the_missing_service_hint_takes_the_annotation_or_the_account() -> None:
@@ -108,7 +108,77 @@ def test_the_missing_service_hint_takes_the_annotation_or_the_account() -> None:
     assert "metadata: {name: front}" in annotated.missing[0]
     named = bind(pod(serviceAccountName="front-sa", ports=[]), ReleaseIndex())
     assert "metadata: {name: front-sa}" in named.missing[0]
-    assert "ports: [{port: 80}]" in named.missing[0]  # no container port to target
+    # no container port to target
+    assert "ports: [{port: 80, targetPort: <the app's port>}]" in named.missing[0]
+
+
+# An argo-cd chart's repo server as Helm renders it: chart and version labels on the pod.
+ARGOCD_LABELS = {
+    "app.kubernetes.io/name": "argocd-repo-server", "app.kubernetes.io/instance": "argocd",
+    "app.kubernetes.io/component": "repo-server", "app.kubernetes.io/managed-by": "Helm",
+    "app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/version": "v3.1.1",
+    "helm.sh/chart": "argo-cd-10.1.1",
+}
+ARGOCD_PORTS = [{"name": "repo-server", "containerPort": 8081, "protocol": "TCP"},
+                {"name": "metrics", "containerPort": 8084, "protocol": "TCP"}]
+
+
+def test_the_hint_selects_by_the_workload_s_own_selector() -> None:
+    template = pod(labels=ARGOCD_LABELS, ports=ARGOCD_PORTS)
+    selector = {"app.kubernetes.io/name": "argocd-repo-server",
+                "app.kubernetes.io/instance": "argocd"}
+    found = binding.bind(StubSettings(), template, injection(template), NS, ReleaseIndex(),
+                         workload="argocd-repo-server", selector=selector)
+    assert found.missing[0].endswith(
+        "spec: {selector: {app.kubernetes.io/name: argocd-repo-server, app.kubernetes.io/instance: "
+        "argocd}, ports: [{name: repo-server, port: 8081, targetPort: repo-server}, "
+        "{name: metrics, port: 8084, targetPort: metrics}]}}")
+
+
+def test_without_a_selector_the_hint_drops_labels_that_change_every_upgrade() -> None:
+    labels = {**ARGOCD_LABELS, "pod-template-hash": "7d9f8c6b5"}
+    hint = bind(pod(labels=labels, ports=ARGOCD_PORTS[:1]), ReleaseIndex()).missing[0]
+    assert ("selector: {app.kubernetes.io/name: argocd-repo-server, app.kubernetes.io/instance: "
+            "argocd, app.kubernetes.io/component: repo-server, app.kubernetes.io/part-of: argocd}"
+            ) in hint
+    for unstable in ("helm.sh/chart", "app.kubernetes.io/version", "managed-by", "pod-template"):
+        assert unstable not in hint
+    # A selector that does not select the pod (a broken workload) is not copied.
+    broken = binding.bind(StubSettings(), pod(), injection(pod()), NS, ReleaseIndex(),
+                          workload="web", selector={"app": "other"})
+    assert "selector: {app: web}" in broken.missing[0]
+
+
+def test_the_hint_names_every_port_of_a_service_with_several() -> None:
+    ports = [{"containerPort": 9080}, {"name": "grpc", "containerPort": 9090},
+             {"containerPort": 5353, "protocol": "UDP"}]
+    hint = bind(pod(ports=ports), ReleaseIndex()).missing[0]
+    assert ("ports: [{name: port-9080, port: 9080, targetPort: 9080}, {name: grpc, port: 9090, "
+            "targetPort: grpc}, {name: port-5353, port: 5353, targetPort: 5353, protocol: UDP}]"
+            ) in hint
+
+
+@pytest.mark.parametrize(("port", "owner"), [(20000, "its public listener"),
+                                             (19000, "the Envoy admin port")])
+def test_a_container_port_the_sidecar_listens_on_is_refused(port: int, owner: str) -> None:
+    template = pod(ports=[{"name": "http", "containerPort": 8080},
+                          {"name": "admin", "containerPort": port}])
+    key, message, fix = refusal(template, index_of(svc("web")))
+    assert key == "spec.containers[0].ports"
+    assert message == (f'container "app" port {port} is a port the injected sidecar listens on '
+                       f"({owner}); the app or Envoy could not bind it")
+    assert fix == "give the container a port the sidecar does not use"
+
+
+def test_container_ports_are_checked_against_the_injection_s_own_ports() -> None:
+    """Only Injection.sidecar_ports decides: another version's ports are its own."""
+    template = pod(ports=[{"name": "http", "containerPort": 20000}])
+    index = index_of(svc("web"))
+    other = {21000: "its public listener"}
+    assert bind(template, index, sidecar=other).consul_services == ("web",)
+    key, message, _ = refusal(pod(ports=[{"name": "x", "containerPort": 21000}]), index,
+                              sidecar=other)
+    assert "port 21000 is a port the injected sidecar listens on (its public listener)" in message
 
 
 def test_two_selecting_services_are_refused() -> None:

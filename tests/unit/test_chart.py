@@ -31,7 +31,10 @@ def test_values_yaml_holds_the_schema_defaults() -> None:
     assert loaded == chart.defaults()
     assert loaded["connectInject"]["enabled"] is True
     assert loaded["connectInject"]["webhook"] == {"enabled": False}
-    assert loaded["consulInject"] == {"missingService": "error", "createServiceAccountSecrets": False}
+    assert loaded["consulInject"] == {
+        "consulK8sVersion": "0.49", "missingService": "error", "createServiceAccountSecrets": False,
+        "clusterDNSIP": None, "clusterDomain": "cluster.local", "workloadKinds": {},
+        "intentions": {"enabled": False}}
     assert loaded["controller"]["enabled"] is False
     assert loaded["global"]["imageEnvoy"] == "envoyproxy/envoy:v1.23.10"
 

@@ -49,6 +49,16 @@ demo: $(STAMP) tools
 	    > out/$$chart.yaml || exit 1; \
 	  cat out/$$chart.report; \
 	done
+	@for chart in static-server static-client multiport-web; do \
+	  echo "== Helm 4, consul-k8s 2.0 (consul-dataplane): examples/$$chart -> out/$$chart.v2.0.yaml =="; \
+	  CONSUL_INJECT_LOG=out/$$chart.v2.0.report HELM_PLUGINS=$(CURDIR)/plugin \
+	    $(HELM4) template $$chart examples/$$chart --namespace apps \
+	    --post-renderer consul-inject --post-renderer-args=--namespace=apps \
+	    --post-renderer-args=--consul-k8s-version=2.0 \
+	    --post-renderer-args=--cluster-dns-ip=10.96.0.10 \
+	    > out/$$chart.v2.0.yaml || exit 1; \
+	  cat out/$$chart.v2.0.report; \
+	done
 	@echo "== Helm 3 + consul-inject: examples/static-client -> out/static-client.helm3.yaml =="
 	@$(HELM3) template static-client examples/static-client --namespace apps \
 	  --post-renderer $(BIN)/consul-inject --post-renderer-args=--namespace=apps \

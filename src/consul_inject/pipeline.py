@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import yaml
-from yaml.nodes import Node
 
 from consul_inject import (
     checks,
     emitter,
+    passes,
     patch,
     podshape,
     release,
@@ -25,37 +23,11 @@ from consul_inject import (
     transforms,
     webhooks,
     workloads,
-    yamlcodec,
 )
 from consul_inject.problems import ConsulInjectError, Problem, TemplateError
 from consul_inject.release import ReleaseIndex
 from consul_inject.report import Entry, Report
 from consul_inject.transforms import Outcome, Transform, Workload
-
-# Documents are read in two passes: first the kinds the checks look up (Services, accounts,
-# Namespaces), then the workloads, one at a time, so that only one parsed workload is in memory.
-_CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
-_KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
-UNKNOWN = "?"  # no single top-level `kind:` line: parse to find out
-_INDEX, _TRANSFORM = 1, 2  # the passes a document takes part in
-
-
-def sniff_kind(text: str) -> str:
-    """The kind named by the one top-level `kind:` line, or UNKNOWN. Cheap: no parsing."""
-    kinds = _KIND_LINE_RE.findall(text)
-    return kinds[0][1] if len(kinds) == 1 else UNKNOWN
-
-
-def _passes_of(kind: str) -> int:
-    """Which passes read a document of this kind; 0: passed through unread (a kind injection
-    never reads; Helm and kubectl still parse it)."""
-    if kind == UNKNOWN:
-        return _INDEX | _TRANSFORM
-    if kind in _CONTEXT_KINDS:
-        return _INDEX
-    if kind.endswith("List"):
-        return _INDEX | _TRANSFORM
-    return _TRANSFORM if kind in workloads.WORKLOAD_KINDS else 0
 
 
 @dataclass(frozen=True)
@@ -76,14 +48,7 @@ class Result:
         return not self.report.errors
 
 
-@dataclass
-class _Doc:
-    segment: stream.Segment
-    data: Any = None
-    node: Node | None = None  # the composed tree, with positions for patching the text
-
-
-def _where(doc: _Doc, options: Options) -> str:
+def _where(doc: passes.Doc, options: Options) -> str:
     template = doc.segment.template()
     if template is None and isinstance(doc.data, dict):
         meta = doc.data.get("metadata")
@@ -112,22 +77,6 @@ def _json_document(text: str) -> Callable[[Any], str] | None:
     return lambda data: lead + json.dumps(data, indent=width, ensure_ascii=False) + tail
 
 
-def _parse(segment: stream.Segment, options: Options) -> _Doc:
-    doc = _Doc(segment)
-    try:
-        doc.node, doc.data = yamlcodec.load_with_node(segment.text)
-    except yaml.MarkedYAMLError as err:
-        line, col, problem = yamlcodec.error_position(err, segment.line)
-        template = segment.template()
-        where = f"{options.source}:{line}:{col}" + (f" ({template})" if template else "")
-        raise ConsulInjectError(f"{where}: invalid YAML: {problem}") from None
-    except yaml.YAMLError as err:
-        raise ConsulInjectError(f"{options.source}:{segment.line}: invalid YAML: {err}") from None
-    except ConsulInjectError as err:
-        raise ConsulInjectError(f"{options.source}:{segment.line}: {err}") from None
-    return doc
-
-
 class _Run:
     """One stream through one transform: the release index, then each document in turn."""
 
@@ -143,6 +92,7 @@ class _Run:
         """Settings are known once the release is indexed (they may come from it)."""
         self.settings = settings
         self.webhook = webhooks.get(settings.consul_k8s_version)
+        self.kinds = workloads.kinds_from(settings.workload_kinds)
         self.transform: Transform = transforms.build(self.options.transform, self.webhook,
                                                      settings)
 
@@ -151,8 +101,9 @@ class _Run:
 
     def workload(self, res: dict[str, Any], where: str) -> dict[str, Any] | None:
         """The changed copy of `res` if the transform changes it, else None."""
-        path = workloads.template_path(res)
+        path = workloads.template_path(res, self.kinds)
         if path is None:
+            self._unknown_kind(res, where)
             return None
         ref = workloads.ref_of(res, self.options.namespace)
         try:
@@ -180,6 +131,21 @@ class _Run:
             return None
         return workloads.with_template(res, path, outcome.template)
 
+    def peek(self, seg: stream.Segment) -> None:
+        """Read a document only to warn about it; one that does not read is not ours to judge
+        (its kind is one injection never reads) and goes out as it came."""
+        try:
+            doc = passes.parse(seg, self.options.source)
+        except ConsulInjectError:
+            return
+        for res in workloads.resources(doc.data):
+            self._unknown_kind(res, _where(doc, self.options))
+
+    def _unknown_kind(self, res: dict[str, Any], where: str) -> None:
+        warning = workloads.unlisted_kind(res)
+        if warning:
+            self.report.warn(where, workloads.ref_of(res, self.options.namespace), warning)
+
     def _record(self, outcome: Outcome, found: checks.Findings | None) -> None:
         ref, where = outcome.workload.ref, outcome.workload.where
         if found is None:
@@ -203,7 +169,7 @@ class _Run:
             ref, where, "injected", outcome.reason, found.binding.consul_services,
             tuple(u.raw.strip() for u in outcome.injection.upstreams)))
 
-    def document(self, doc: _Doc) -> str:
+    def document(self, doc: passes.Doc) -> str:
         data = doc.data
         if data is None:
             return doc.segment.text
@@ -245,7 +211,7 @@ class _Run:
             self.report.notes.append(note)
 
 
-def _rewrite(doc: _Doc, new: dict[str, Any]) -> str:
+def _rewrite(doc: passes.Doc, new: dict[str, Any]) -> str:
     """The document's text edited in place to read as `new`; written anew only where the edit
     would be ambiguous (aliases, merge keys). Reading every edit back would double the cost of
     a large release; tests/unit/test_patch.py checks edits read back instead."""
@@ -262,30 +228,37 @@ def _rewrite(doc: _Doc, new: dict[str, Any]) -> str:
     return text.replace("\n", "\r\n") if doc.segment.crlf else text
 
 
-def _index(run: _Run, segments: list[stream.Segment], passes: list[int]) -> dict[int, _Doc]:
-    """Pass 1: read the kinds the checks look up into the release index, and the chart's
-    settings ConfigMaps. Returns the parsed documents that pass 2 needs as well (kind unknown
-    until parsed), so each is parsed once."""
-    kept: dict[int, _Doc] = {}
-    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
-        settings_map = release.SETTINGS_LABEL in seg.text
-        if not (which & _INDEX or (settings_map and seg.is_document)):
-            continue
-        try:
-            doc = _parse(seg, run.options)
-        except ConsulInjectError as err:
-            run.report.errors.extend(err.problems)
-            passes[i] = 0
-            continue
-        for res in workloads.resources(doc.data):
-            run.index.add(res, run.options.namespace)
-            if settings_map:
-                run.settings_maps.append(res)
-        if which & _TRANSFORM:
-            kept[i] = doc
-    return kept
+def _first_pass(run_: _Run, configure: Configure, segments: list[stream.Segment],
+                kinds: list[str], *, shared: passes.Shared | None, part: int
+                ) -> tuple[list[int], dict[int, passes.Doc], bool]:
+    """Index the input (or take the run's shared index), then configure: (passes, documents
+    already parsed, whether pass 1 failed). A Service or account that did not parse would make
+    every check against it misleading: then only YAML errors are reported."""
+    which = [passes.passes_of(kind) for kind in kinds]
+    if shared is None:
+        own = passes.Shared(run_.index, run_.settings_maps)
+        kept = passes.index(segments, which, run_.options.source, run_.options.namespace,
+                            into=own, errors=run_.report.errors)
+        failed = bool(run_.report.errors)
+    else:
+        run_.index = shared.index
+        run_.report.errors.extend(shared.errors[part])
+        for i in shared.unread[part]:
+            which[i] = 0
+        kept, failed = {}, shared.failed
+    maps = run_.settings_maps if shared is None else shared.settings_maps
+    run_.configure(configure(release.settings_values(maps)))
+    return which, kept, failed
 
 
+def index_release(inputs: Iterable[tuple[bytes, Options]]) -> passes.Shared:
+    """Pass 1 over every input of a run: the release that `run_release(..., shared=, part=)`
+    checks each input against."""
+    return passes.index_release((data, o.source, o.namespace) for data, o in inputs)
+
+
+sniff_kind = passes.sniff_kind  # kept here for callers that look at pieces of the output
+Shared = passes.Shared
 _DONE = stream.Segment("", 0, False)
 
 
@@ -304,38 +277,43 @@ def run(data: bytes, settings: Any, options: Options,
 
 
 def run_release(data: bytes, configure: Configure, options: Options,
-                sink: Callable[[str], object] | None = None) -> Result:
+                sink: Callable[[str], object] | None = None, *,
+                shared: passes.Shared | None = None, part: int = 0) -> Result:
     """Like `run`, with the settings made by `configure` from the values of the
     consul-connect-inject chart's settings ConfigMap found in the stream (None if there is
-    none). A bad ConfigMap or bad values raise ConsulInjectError."""
+    none). A bad ConfigMap or bad values raise ConsulInjectError.
+
+    With `shared` (from `index_release`), the input is input `part` of a release spread over
+    several: the checks see every input's Services, accounts and settings, not just its own."""
     run_ = _Run(options)
     try:
         text = stream.decode(data, options.source)
         del data  # the caller may have handed the only reference over: hold the release once
+        stream.check_tool_output(text, options.source)
         bom, segments = stream.split(text)
         del text
     except ConsulInjectError as err:
         configure(None)  # bad values are reported before bad input, as always
         run_.report.errors.extend(err.problems)
         return Result("", run_.report)
-    passes = [_passes_of(sniff_kind(seg.text)) if seg.is_document else 0 for seg in segments]
     run_.report.documents = sum(1 for seg in segments if seg.is_document)
-    kept = _index(run_, segments, passes)
-    run_.configure(configure(release.settings_values(run_.settings_maps)))
-    # A Service or account that did not parse would make every check against it misleading:
-    # then only YAML errors are reported.
-    failed_first = bool(run_.report.errors)
+    kinds = passes.kinds_of(segments)
+    reads, kept, failed_first = _first_pass(run_, configure, segments, kinds,
+                                              shared=shared, part=part)
     texts: list[str] = []
     write = sink or texts.append
     write(bom)
-    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+    for i, (seg, first) in enumerate(zip(segments, reads, strict=True)):
         segments[i] = _DONE  # written out: let a large release's text go as we go
-        if not which & _TRANSFORM:
+        which = passes.late_passes(seg, first, kinds[i], run_.kinds)
+        if which == passes.PEEK:
+            run_.peek(seg)
+        if not which & passes.TRANSFORM:
             write(seg.text)
             continue
         parsed_first = i in kept
         try:
-            doc = kept.pop(i) if parsed_first else _parse(seg, options)
+            doc = kept.pop(i) if parsed_first else passes.parse(seg, options.source)
         except ConsulInjectError as err:
             run_.report.errors.extend(err.problems)
             continue

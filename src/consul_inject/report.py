@@ -40,6 +40,7 @@ class Report:
     errors: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # advice; --strict leaves these alone
     documents: int = 0
+    left_out: str = ""  # a file that holds no Kubernetes resources: why, and what became of it
 
     def warn(self, where: str, ref: Ref | None, message: str) -> None:
         subject = f"{where}: {ref}: " if ref is not None else f"{where}: "
@@ -55,6 +56,8 @@ class Report:
                 f"{self.documents} {docs}")
 
     def text(self) -> str:
+        if self.left_out:
+            return f"left out: {printable(self.left_out)}\n"
         lines = [f"warning: {w}" for w in self.warnings] + [f"note: {n}" for n in self.notes]
         lines += [self._entry_line(e) for e in self.entries]
         lines.append(f"consul-inject: {self.summary()}")
@@ -95,6 +98,8 @@ class Report:
             "errors": [p.text() for p in self.errors],
             "documents": self.documents,
         }
+        if self.left_out:
+            data["left_out"] = self.left_out
         return json.dumps(data, indent=2) + "\n"
 
 

@@ -38,6 +38,7 @@ class Configure:
             self.sets.append(f"consulInject.missingService={args.missing_service}")
         if args.create_service_account_secrets:
             self.sets.append("consulInject.createServiceAccountSecrets=true")
+        self.set_strings += map(workloads.workload_kind_setting, getattr(args, "workload_kind", []))
         self.made: dict[str, Any] = {}  # settings by the ConfigMap values they came from
 
     def __call__(self, found: Mapping[str, Any] | None) -> Any:
@@ -76,7 +77,9 @@ def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: l
         for report in reports:
             totals.entries.extend(report.entries)
             totals.documents += report.documents
-        text.append(f"consul-inject: {len(reports)} files: {totals.summary()}, 0 errors\n")
+        left = sum(1 for report in reports if report.left_out)
+        files = f"{len(reports)} files" + (f" ({left} left out)" if left else "")
+        text.append(f"consul-inject: {files}: {totals.summary()}, 0 errors\n")
     joined = "".join(text)
     sys.stderr.write(joined)
     # Helm 3 drops a successful post-renderer's stderr and Helm 4 all of it: the report is
@@ -96,21 +99,23 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
     in_place = bool(getattr(args, "in_place", False))
     if in_place and any(src.path is None for src in inputs):
         raise ConsulInjectError("--in-place needs files or folders, not stdin")
+    run = [src for src in inputs if not src.left_out]  # kustomizations, values, ... are not
     spools: list[sources.Spool] = []
     results: list[pipeline.Result] = []
     try:
-        for src in inputs:
+        shared = _index_release(args, run, mode, len(inputs) > 1)
+        for part, src in enumerate(run):
             if in_place or not spools:
                 target = src.path if in_place else getattr(args, "output_file", None)
                 spools.append(sources.Spool(Path(target) if target else None))
             spool = spools[-1]
             spool.start_stream()
-            options = pipeline.Options(namespace=args.namespace or "default", source=src.name,
-                                       transform=mode, name_source=len(inputs) > 1)
+            options = _options(args, src, mode, len(inputs) > 1)
             # --in-place compares the result with the file; otherwise the bytes are handed over
             # (inline, no local name) so that the pipeline holds the only reference.
             results.append(pipeline.run_release(src.data if in_place else src.take(), configure,
-                                                options, spool.write))
+                                                options, spool.write, shared=shared,
+                                                part=part))
         errors = [e.text() for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]
@@ -121,14 +126,49 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
             report_mod.fail(message)
             return 1
         if in_place:
-            _commit_in_place(args, inputs, spools)
+            _commit_in_place(args, run, spools)
         else:
-            _deliver(args, spools[0])
+            _deliver(args, spools[0] if spools else sources.Spool())
     finally:
         for spool in spools:
             spool.discard()
-    _report(args, [r.report for r in results], [src.name for src in inputs])
+    _report(args, _in_order(inputs, results, in_place), [src.name for src in inputs])
     return 0
+
+
+def _options(args: argparse.Namespace, src: sources.Source, mode: Mode,
+             several: bool) -> pipeline.Options:
+    return pipeline.Options(namespace=args.namespace or "default", source=src.name,
+                            transform=mode, name_source=several)
+
+
+def _index_release(args: argparse.Namespace, run: list[sources.Source], mode: Mode,
+                   several: bool) -> pipeline.Shared | None:
+    """Several inputs are one release (a folder, a kustomize base): one index over all of them
+    before any is transformed, so a Service in service.yaml registers the Deployment in
+    deployment.yaml. One input needs no second look at its text."""
+    if len(run) < 2:
+        return None
+    seen: set[Path] = set()
+
+    def once(src: sources.Source) -> bytes:
+        """A file given twice (a folder and a file in it) is one part of the release."""
+        path = src.path.resolve() if src.path else None
+        if path in seen:
+            return b""
+        if path is not None:
+            seen.add(path)
+        return src.data
+    return pipeline.index_release((once(src), _options(args, src, mode, several)) for src in run)
+
+
+def _in_order(inputs: list[sources.Source], results: list[pipeline.Result],
+              in_place: bool) -> list[report_mod.Report]:
+    """Each input's report, a left-out file's saying what became of it."""
+    done = iter(results)
+    fate = "left as it is" if in_place else "not in the output"
+    return [report_mod.Report(left_out=f"{src.left_out}, not a Kubernetes manifest; {fate}")
+            if src.left_out else next(done).report for src in inputs]
 
 
 def _commit_in_place(args: argparse.Namespace, inputs: list[sources.Source],

@@ -13,7 +13,7 @@ from typing import IO
 
 import yaml
 
-from consul_inject import yamlcodec
+from consul_inject import folders, yamlcodec
 from consul_inject.problems import ConsulInjectError
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -24,6 +24,7 @@ class Source:
     name: str  # as messages show it
     data: bytes
     path: Path | None  # None for stdin
+    left_out: str = ""  # why the file holds no Kubernetes resources: then it is not run at all
 
     def take(self) -> bytes:
         """The content, handed over: the Source lets go of it, so a large release is held once
@@ -34,8 +35,10 @@ class Source:
 
 def collect(paths: list[str]) -> list[Source]:
     """Read every input first (so `-o` may name an input file): files as given, folders walked
-    recursively for .yaml/.yml/.json in sorted order, `-` for stdin."""
+    recursively for .yaml/.yml/.json in sorted order, `-` for stdin. Files that are not
+    Kubernetes manifests (kustomize and Helm files, see `left_out`) are marked, not read as one."""
     sources: list[Source] = []
+    walked: list[Path] = []
     for given in paths or ["-"]:
         if given == "-":
             sources.append(Source("<stdin>", sys.stdin.buffer.read(), None))
@@ -45,9 +48,19 @@ def collect(paths: list[str]) -> list[Source]:
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in EXTENSIONS)
             if not found:
                 raise ConsulInjectError(f"{given}: no .yaml, .yml or .json files in this folder")
-            sources.extend(_read(p) for p in found)
+            walked.append(path)
+            for file in found:
+                hidden = any(part.startswith(".") for part in file.relative_to(path).parts)
+                source = _read(file)
+                source.left_out = "a hidden file or in a hidden folder" if hidden else ""
+                sources.append(source)
         else:
             sources.append(_read(path))
+    named = folders.referenced(walked, [s.path.parent for s in sources if s.path])
+    for source in sources:
+        if source.path is not None and not source.left_out:
+            source.left_out = named.get(source.path.resolve()) or folders.not_a_manifest(
+                source.path, source.data)
     return sources
 
 

@@ -104,6 +104,38 @@ def decode(data: bytes, source: str) -> str:
         ) from None
 
 
+# Lines Helm (and kubectl) print on stderr, found at column 0 when a stream was captured with
+# `2>&1`. No Kubernetes document has such a line: its top-level keys are lower-case words
+# (apiVersion, kind, ...) and everything nested is indented.
+_TOOL_OUTPUT_RE = re.compile(
+    r"^(?:(?P<go>[A-Za-z0-9_.-]+\.go:[0-9]+: )|(?P<helm>WARNING: )|(?P<api>Warning: )"
+    r"|(?P<error>Error: )|(?P<klog>[IWEF][0-9]{4} [0-9:.]{8,15} +[0-9]+ [A-Za-z0-9_.-]+\.go:[0-9]+\] ))"
+    r".*$", re.MULTILINE)
+_TOOL_OUTPUT_WHAT = {
+    "go": "a warning or debug line Helm prints on stderr (from its Go source file)",
+    "helm": "a warning Helm prints on stderr (a deprecated chart, a missing dependency, ...)",
+    "api": "a warning kubectl or Helm passes on from the API server on stderr",
+    "error": "an error Helm or kubectl printed on stderr: the render itself may have failed",
+    "klog": "a log line kubectl prints on stderr",
+}
+
+
+def check_tool_output(text: str, source: str) -> None:
+    """Refuse a stream holding a line of Helm's or kubectl's own stderr: captured with `2>&1`,
+    it is either invalid YAML or, worse, a document of its own that passes unnoticed."""
+    match = _TOOL_OUTPUT_RE.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    shown = match.group(0).rstrip("\r")
+    shown = shown if len(shown) <= 120 else shown[:117] + "..."
+    what = _TOOL_OUTPUT_WHAT[str(match.lastgroup)]
+    raise ConsulInjectError(
+        f"{source}:{line}: {shown!r} is not YAML but {what}; the manifests were captured "
+        "together with stderr (2>&1): redirect only stdout (helm template ... > rendered.yaml), "
+        "or run consul-inject as Helm's --post-renderer, which receives the manifests alone")
+
+
 def _lines(text: str) -> Iterator[str]:
     start = 0
     length = len(text)

@@ -19,6 +19,15 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}\n")
 
 
+def _add_workload_kind(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workload-kind", action="append", default=[], metavar="KIND=PATH",
+                        help="inject a custom resource whose controller copies a pod template "
+                        "into its pods: KIND is Kind or <apiGroup>/<Kind>, PATH the dotted path "
+                        "to the template, e.g. --workload-kind example.com/Worker=spec.template; "
+                        "repeatable (values: consulInject.workloadKinds; Argo Rollouts and "
+                        "OpenKruise CloneSet, Advanced StatefulSet and DaemonSet are known)")
+
+
 def add_render_options(parser: argparse.ArgumentParser, *, namespace: bool = True) -> None:
     """The post-renderer's options; without `namespace` for the Helm wrapper, which takes the
     namespace from Helm's own arguments."""
@@ -73,6 +82,7 @@ def add_render_options(parser: argparse.ArgumentParser, *, namespace: bool = Tru
                         help="add the ServiceAccount and kubernetes.io/service-account-token "
                         "Secret each multi-port service needs when the stream lacks them "
                         "(values: consulInject.createServiceAccountSecrets)")
+    _add_workload_kind(parser)
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings as errors")
     parser.add_argument("--report", choices=("text", "json", "none"), default="text",

@@ -217,3 +217,73 @@ def test_a_renamed_chart_exposes_only_the_pods_without_an_opt_out(corpus: bytes)
     assert outcome["consul-connect-injector"] == "skipped"
     assert outcome["consul-controller"] == "skipped"
     assert outcome["consul-test"] == "injected"
+
+
+# --- custom workloads (issue 12 item 5) -----------------------------------------------------------
+
+WORKER_POOL = """---
+# Source: reports/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {name: renderer}
+spec:
+  selector: {app: renderer}
+  ports: [{port: 8000, targetPort: 8000}]
+---
+# Source: reports/templates/workerpool.yaml
+apiVersion: batch.acme.example/v1
+kind: WorkerPool
+metadata:
+  name: renderer
+spec:
+  worker:
+    podTemplate:
+      metadata:
+        labels: {app: renderer}
+        annotations:
+          consul.hashicorp.com/connect-inject: "true"
+      spec:
+        containers:
+          - name: renderer
+            image: registry.example.com/reports/renderer:5.0.1
+            ports: [{containerPort: 8000}]
+"""
+
+
+def test_a_kind_the_settings_add_is_injected_at_its_path() -> None:
+    settings = Settings(workload_kinds=(("batch.acme.example/WorkerPool",
+                                         "spec.worker.podTemplate"),))
+    result = run(WORKER_POOL, settings)
+    assert result.ok, [p.text() for p in result.report.errors]
+    (entry,) = result.report.entries
+    assert (entry.ref.kind, entry.outcome) == ("WorkerPool", "injected")
+    pool = load_all(result.output)[1]
+    containers = pool["spec"]["worker"]["podTemplate"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["renderer", "envoy-sidecar"]
+
+
+def test_without_it_the_pool_passes_through_byte_for_byte() -> None:
+    """Its template is not at a usual place (spec.template, spec.jobTemplate.spec.template), so
+    nothing is guessed; at spec.template it is named with the flag to add."""
+    result = run(WORKER_POOL)
+    assert result.ok
+    assert result.output == WORKER_POOL
+    assert result.report.warnings == []
+    usual = WORKER_POOL.replace("  worker:\n    podTemplate:", "  template:").replace(
+        "\n      ", "\n    ")
+    result = run(usual)
+    assert result.output == usual
+    (warning,) = result.report.warnings
+    assert warning.startswith('reports/templates/workerpool.yaml: workerpool "renderer": '
+                              "spec.template looks like a pod template")
+    assert "--workload-kind batch.acme.example/WorkerPool=spec.template" in warning
+
+
+def test_a_custom_resource_that_does_not_read_is_not_ours_to_refuse() -> None:
+    """Read only to warn: an unreadable one (duplicate keys) goes out as it came."""
+    broken = WORKER_POOL.replace("  name: renderer\nspec:", "  name: renderer\n  name: x\nspec:")
+    broken = broken.replace("podTemplate", "template").replace("  worker:\n", "")
+    result = run(broken)
+    assert result.ok
+    assert result.output == broken
+    assert result.report.warnings == []

@@ -204,3 +204,11 @@ def test_no_terminal_under_helm4_is_fine(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("CONSUL_INJECT_HELM4", "1")
     report.tell_user("text\n")
     assert capsys.readouterr().err == "text\n"
+
+
+def test_a_left_out_file_says_why_and_nothing_else() -> None:
+    report = Report(left_out="a kustomize Kustomization, not a Kubernetes manifest; left as it is")
+    assert report.text() == ("left out: a kustomize Kustomization, not a Kubernetes manifest; "
+                             "left as it is\n")
+    assert json.loads(report.as_json())["left_out"].startswith("a kustomize Kustomization")
+    assert "left_out" not in json.loads(Report().as_json())

@@ -124,3 +124,139 @@ def test_helm4_never_gets_an_empty_output(monkeypatch: pytest.MonkeyPatch,
     assert runner.process(args("--report", "none"), [sources.Source("<stdin>", b"", None)],
                           "inject") == 0
     assert capsysbinary.readouterr().out == b""  # Helm 3 (and everyone else): empty is empty
+
+
+# --- a folder is one release (issue 12 items 1, 2) ------------------------------------------------
+
+PODINFO_DEPLOYMENT = b"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: podinfo
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: podinfo
+      annotations:
+        consul.hashicorp.com/connect-inject: "true"
+    spec:
+      serviceAccountName: podinfo
+      containers:
+        - name: podinfod
+          image: ghcr.io/stefanprodan/podinfo:6.5.4
+          ports:
+            - name: http
+              containerPort: 9898
+"""
+PODINFO_SERVICE = b"""apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+spec:
+  selector:
+    app.kubernetes.io/name: podinfo
+  ports:
+    - name: http
+      port: 9898
+      targetPort: http
+"""
+PODINFO_ACCOUNT = b"apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: podinfo\n"
+KUSTOMIZATION = b"""apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - deployment.yaml
+  - service.yaml
+  - serviceaccount.yaml
+patches:
+  - path: patch-replicas.yaml
+"""
+PATCH = b"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+spec:
+  replicas: 3
+"""
+
+
+def base(root: Path) -> Path:
+    """A kustomize base as fixture folders have them: one file per resource."""
+    folder = root / "bases" / "podinfo"
+    folder.mkdir(parents=True)
+    for name, data in (("deployment.yaml", PODINFO_DEPLOYMENT), ("service.yaml", PODINFO_SERVICE),
+                       ("serviceaccount.yaml", PODINFO_ACCOUNT), ("kustomization.yaml", KUSTOMIZATION),
+                       ("patch-replicas.yaml", PATCH)):
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_a_service_in_another_file_registers_the_pod(tmp_path: Path,
+                                                     capsysbinary: pytest.CaptureFixture[bytes]
+                                                     ) -> None:
+    folder = base(tmp_path)
+    code = runner.process(args("-n", "apps"), sources.collect([str(folder)]), "inject")
+    captured = capsysbinary.readouterr()
+    err = captured.err.decode()
+    assert code == 0, err
+    assert 'deployment "podinfo" injected (namespace apps; as podinfo)' in err
+    out = captured.out.decode()
+    assert out.count("kind: Deployment") == 1  # the patch is not in the output
+    assert "Kustomization" not in out
+    assert "replicas: 3" not in out
+    assert f"==> {folder / 'kustomization.yaml'}\nleft out: a kustomize Kustomization, not a " \
+           "Kubernetes manifest; not in the output\n" in err
+    assert f"left out: a kustomize patch named by {folder / 'kustomization.yaml'}" in err
+    assert err.endswith("consul-inject: 5 files (2 left out): 1 injected, 0 skipped, "
+                        "3 documents, 0 errors\n")
+
+
+def test_in_place_on_a_base_rewrites_only_the_workload(tmp_path: Path,
+                                                       capsysbinary: pytest.CaptureFixture[bytes]
+                                                       ) -> None:
+    folder = base(tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code = runner.process(args("--in-place", "-n", "apps"), sources.collect([str(folder)]),
+                          "inject")
+    assert code == 0, capsysbinary.readouterr().err
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(after) == sorted(before)
+    assert [name for name in sorted(after) if after[name] != before[name]] == ["deployment.yaml"]
+    assert b"envoy-sidecar" in after["deployment.yaml"]
+    assert b"left as it is" in capsysbinary.readouterr().err
+
+
+def test_a_second_service_in_another_file_is_seen_even_with_missing_service_warn(
+        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    folder = base(tmp_path)
+    (folder / "service-canary.yaml").write_bytes(PODINFO_SERVICE.replace(
+        b"name: podinfo\nspec", b"name: podinfo-canary\nspec"))
+    code = runner.process(args("--missing-service=warn"), sources.collect([str(folder)]),
+                          "inject")
+    assert code == 1
+    assert b'"podinfo-canary", "podinfo" all select this pod' in capsysbinary.readouterr().err
+
+
+def test_the_settings_config_map_of_another_file_applies_to_every_file(
+        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    folder = base(tmp_path)
+    (folder / "deployment.yaml").write_bytes(PODINFO_DEPLOYMENT.replace(
+        b'        consul.hashicorp.com/connect-inject: "true"\n', b"        team: web\n"))
+    (folder / "consul-settings.yaml").write_bytes(
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: consul-inject-settings\n  labels:\n"
+        b'    consul-inject.io/settings: "true"\ndata:\n  values.yaml: |\n    connectInject:\n'
+        b"      default: true\n")
+    code = runner.process(args(), sources.collect([str(folder)]), "inject")
+    err = capsysbinary.readouterr().err
+    assert code == 0, err
+    assert b'deployment "podinfo" injected' in err
+
+
+def test_only_stdin_is_never_left_out(monkeypatch: pytest.MonkeyPatch,
+                                      capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """A stream is passed through byte for byte, a kustomization in it included."""
+    stream_ = [sources.Source("<stdin>", KUSTOMIZATION, None)]
+    assert runner.process(args(), stream_, "inject") == 0
+    assert capsysbinary.readouterr().out == KUSTOMIZATION

@@ -199,3 +199,40 @@ def test_marker_fast_path_agrees_with_the_line_walk(parts: list[str]) -> None:
     fast = [(s.text, s.line, s.is_document) for s in stream._split_on_starts(text, starts)]
     slow = [(s.text, s.line, s.is_document) for s in stream._split_lines(text)]
     assert fast == slow
+
+
+# --- Helm's own output captured into the stream (issue 12 item 7) --------------------------------
+
+@pytest.mark.parametrize(("line", "what"), [
+    ("coalesce.go:237: warning: skipped value for redis.master.persistence: Not a table.",
+     "a warning or debug line Helm prints on stderr"),
+    ("walk.go:74: found symbolic link in path: /charts/app/templates/extra resolves to /tmp/x",
+     "a warning or debug line Helm prints on stderr"),
+    ("install.go:214: [debug] Original chart version: \"\"",
+     "a warning or debug line Helm prints on stderr"),
+    ("WARNING: This chart is deprecated", "a warning Helm prints on stderr"),
+    ("Warning: policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+",
+     "a warning kubectl or Helm passes on from the API server"),
+    ("Error: INSTALLATION FAILED: cannot re-use a name that is still in use",
+     "an error Helm or kubectl printed on stderr"),
+    ("W0312 09:14:03.118219   48213 warnings.go:70] unknown field \"spec.foo\"",
+     "a log line kubectl prints on stderr"),
+])
+def test_helm_s_stderr_lines_are_recognised(line: str, what: str) -> None:
+    text = f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n{line}\r\n---\n"
+    with pytest.raises(ConsulInjectError) as info:
+        stream.check_tool_output(text, "rendered.yaml")
+    message = str(info.value.problems[0].text())
+    assert message.startswith(f"rendered.yaml:6: {line!r} is not YAML but {what}")
+    assert "2>&1" in message
+    assert "--post-renderer" in message
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: v1\nkind: ConfigMap\ndata:\n  log: |\n    Error: retrying\n    WARNING: x\n",
+    "# WARNING: generated file, do not edit\napiVersion: v1\nkind: Service\n",
+    "apiVersion: v1\nkind: ConfigMap\ndata:\n  main.go: 'main.go:12: x'\n",
+    "warning: lower case is not Helm's shape\n",
+])
+def test_yaml_that_only_looks_like_it_passes(text: str) -> None:
+    stream.check_tool_output(text, "<stdin>")

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consul_inject import workloads
+from consul_inject.problems import ConsulInjectError
 from consul_inject.workloads import Ref
 
 TEMPLATE = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web"}]}}
@@ -240,3 +241,93 @@ def test_items_of_a_custom_list_kind_are_not_resources() -> None:
     widgets = {"apiVersion": "example.com/v1", "kind": "WidgetList", "items": [{"kind": "Pod"}]}
     assert list(workloads.resources(widgets)) == [widgets]
     assert list(workloads.list_items(widgets)) == [(0, {"kind": "Pod"})]
+
+
+# --- custom workloads (issue 12 item 5) -----------------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "api_version"), [
+    ("Rollout", "argoproj.io/v1alpha1"), ("CloneSet", "apps.kruise.io/v1alpha1"),
+    ("StatefulSet", "apps.kruise.io/v1beta1"), ("DaemonSet", "apps.kruise.io/v1alpha1"),
+])
+def test_well_known_custom_workloads_keep_their_template_at_spec_template(
+        kind: str, api_version: str) -> None:
+    res = {"apiVersion": api_version, "kind": kind, "spec": {"template": TEMPLATE}}
+    assert workloads.template_path(res) == ("spec", "template")
+    assert kind in workloads.WORKLOAD_KINDS
+
+
+def test_kinds_the_settings_add() -> None:
+    kinds = workloads.kinds_from([("batch.acme.example/WorkerPool", "spec.worker.podTemplate"),
+                                  ("Canary", "spec.template")])
+    pool = {"apiVersion": "batch.acme.example/v1", "kind": "WorkerPool"}
+    assert workloads.template_path(pool, kinds) == ("spec", "worker", "podTemplate")
+    assert workloads.template_path({**pool, "apiVersion": "other.example/v1"}, kinds) is None
+    # A bare Kind is any API group's, never the core group's.
+    assert workloads.template_path({"apiVersion": "flagger.app/v1beta1", "kind": "Canary"},
+                                   kinds) == ("spec", "template")
+    assert workloads.template_path({"apiVersion": "v1", "kind": "Canary"}, kinds) is None
+    assert kinds.names == {"WorkerPool", "Canary"}
+    # Restating a well-known kind's own path changes nothing.
+    assert workloads.kinds_from([("Rollout", "spec.template")]).added == {
+        (None, "Rollout"): ("spec", "template")}
+
+
+@pytest.mark.parametrize(("kind", "path", "message"), [
+    ("Deployment", "spec.template", "Deployment is a built-in kind (its pod template: "
+     "spec.template); to add a custom resource of that name, give its API group, e.g. "
+     "example.com/Deployment"),
+    ("Pod", "spec", "Pod is a built-in kind (its pod template: the resource itself)"),
+    ("apps/Deployment", "spec.template", '"apps/Deployment" is not a Kind or <apiGroup>/<Kind>'),
+    ("Rollout", "spec.workloadRef", "argoproj.io/Rollout is injected already, its pod template "
+     "at spec.template; remove this entry, or give another API group: <apiGroup>/Rollout"),
+    ("rollout", "spec.template", '"rollout" is not a Kind'),
+    ("WorkerPool", "spec..template", '"spec..template" is not a dotted path of field names'),
+    ("WorkerPool", "spec.templates[0]", "is not a dotted path"),
+])
+def test_kinds_that_would_turn_injection_into_nonsense_are_refused(kind: str, path: str,
+                                                                   message: str) -> None:
+    with pytest.raises(ConsulInjectError) as info:
+        workloads.kinds_from([(kind, path)])
+    text = info.value.problems[0].text()
+    assert text.startswith(f"--workload-kind {kind}={path} (values consulInject.workloadKinds): ")
+    assert message in text
+
+
+def test_the_flag_becomes_a_set_string_with_the_group_s_dots_escaped() -> None:
+    assert workloads.workload_kind_setting("argoproj.io/Rollout=spec.template") == \
+        "consulInject.workloadKinds.argoproj\\.io/Rollout=spec.template"
+    for bad in ("Rollout", "Rollout=", "a,b=spec", "Rollout=spec.template,x=y", "=spec"):
+        with pytest.raises(ConsulInjectError, match="expected KIND=PATH"):
+            workloads.workload_kind_setting(bad)
+
+
+def annotated(value: str = "true") -> dict[str, Any]:
+    return {"metadata": {"annotations": {"consul.hashicorp.com/connect-inject": value}},
+            "spec": {"containers": [{"name": "run", "image": "busybox"}]}}
+
+
+def test_an_unknown_custom_resource_with_an_annotated_pod_template_is_named() -> None:
+    job = {"apiVersion": "scheduling.acme.example/v1", "kind": "ScheduledRun",
+           "spec": {"jobTemplate": {"spec": {"template": annotated()}}}}
+    warning = workloads.unlisted_kind(job)
+    assert warning is not None
+    assert "pass --workload-kind scheduling.acme.example/ScheduledRun=spec.jobTemplate.spec." \
+        "template (values consulInject.workloadKinds:" in warning
+    assert workloads.unlisted_kind({**job, "spec": {"template": annotated("false")}}) is None
+    assert workloads.unlisted_kind({**job, "spec": {"template": {"spec": {"containers": "x"}}}}) \
+        is None
+    assert workloads.unlisted_kind({"apiVersion": "v1", "kind": "PodTemplate",
+                                    "spec": {"template": annotated()}}) is None
+
+
+@pytest.mark.parametrize(("res", "path", "selector"), [
+    ({"spec": {"selector": {"matchLabels": {"app": "web"}}}}, ("spec", "template"), {"app": "web"}),
+    ({"spec": {"selector": {"app": "web"}}}, ("spec", "template"), {"app": "web"}),  # an RC's
+    ({"spec": {"selector": {"matchExpressions": []}}}, ("spec", "template"), None),
+    ({"spec": {"jobTemplate": {"spec": {}}}}, ("spec", "jobTemplate", "spec", "template"), None),
+    ({"spec": {}}, (), None),
+    ({"spec": {"selector": {"matchLabels": {"tier": 1}}}}, ("spec", "template"), None),
+])
+def test_pod_selector(res: dict[str, Any], path: tuple[str, ...],
+                      selector: dict[str, str] | None) -> None:
+    assert workloads.pod_selector(res, path) == selector

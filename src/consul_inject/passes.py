@@ -1,0 +1,151 @@
+"""Which documents are read, and when: a cheap look at each document's `kind:` line decides
+whether it is parsed at all, and pass 1 reads the kinds the release checks look up into the
+release index, over every input of a run, before any workload is transformed.
+
+Documents are read in two passes: first the kinds the checks look up (Services, accounts,
+Namespaces), then the workloads, one at a time, so that only one parsed workload is in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import Node
+
+from consul_inject import podmeta, release, stream, workloads, yamlcodec
+from consul_inject.problems import ConsulInjectError, Problem
+from consul_inject.release import ReleaseIndex
+
+_CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
+_KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
+UNKNOWN = "?"  # no single top-level `kind:` line: parse to find out
+INDEX, TRANSFORM, PEEK = 1, 2, 4  # the passes a document takes part in; PEEK: read to warn
+# Kinds never worth a look for a pod template of a custom resource injection does not know.
+_NEVER_PEEK = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition"})
+
+
+def sniff_kind(text: str) -> str:
+    """The kind named by the one top-level `kind:` line, or UNKNOWN. Cheap: no parsing."""
+    kinds = _KIND_LINE_RE.findall(text)
+    return kinds[0][1] if len(kinds) == 1 else UNKNOWN
+
+
+def kinds_of(segments: list[stream.Segment]) -> list[str]:
+    return [sniff_kind(seg.text) if seg.is_document else "" for seg in segments]
+
+
+def passes_of(kind: str) -> int:
+    """Which passes read a document of this kind; 0: passed through unread (a kind injection
+    never reads; Helm and kubectl still parse it)."""
+    if kind == UNKNOWN:
+        return INDEX | TRANSFORM
+    if kind in _CONTEXT_KINDS:
+        return INDEX
+    if kind.endswith("List"):
+        return INDEX | TRANSFORM
+    return TRANSFORM if kind in workloads.WORKLOAD_KINDS else 0
+
+
+def late_passes(seg: stream.Segment, which: int, kind: str, kinds: workloads.Kinds) -> int:
+    """Passes known only once the settings are: the custom kinds they add, and a look at other
+    documents that name the inject annotation (a custom resource with a pod template)."""
+    if which or not seg.is_document:
+        return which
+    if kind in kinds.names:
+        return TRANSFORM
+    if kind not in _NEVER_PEEK and podmeta.INJECT in seg.text:
+        return PEEK
+    return 0
+
+
+@dataclass
+class Doc:
+    segment: stream.Segment
+    data: Any = None
+    node: Node | None = None  # the composed tree, with positions for patching the text
+
+
+def parse(segment: stream.Segment, source: str) -> Doc:
+    doc = Doc(segment)
+    try:
+        doc.node, doc.data = yamlcodec.load_with_node(segment.text)
+    except yaml.MarkedYAMLError as err:
+        line, col, problem = yamlcodec.error_position(err, segment.line)
+        template = segment.template()
+        where = f"{source}:{line}:{col}" + (f" ({template})" if template else "")
+        raise ConsulInjectError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as err:
+        raise ConsulInjectError(f"{source}:{segment.line}: invalid YAML: {err}") from None
+    except ConsulInjectError as err:
+        raise ConsulInjectError(f"{source}:{segment.line}: {err}") from None
+    return doc
+
+
+@dataclass
+class Shared:
+    """The release every input of a run belongs to: one index and the settings ConfigMaps of
+    all of them (a folder, a kustomize base, several files), built by `index_release` before
+    any input is transformed."""
+
+    index: ReleaseIndex = field(default_factory=ReleaseIndex)
+    settings_maps: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[list[Problem]] = field(default_factory=list)  # per input: what pass 1 could not read
+    unread: list[set[int]] = field(default_factory=list)  # per input: those documents, for pass 2
+
+    @property
+    def failed(self) -> bool:
+        return any(self.errors)
+
+
+def index(segments: list[stream.Segment], passes: list[int], source: str, namespace: str, *,
+          into: Shared, errors: list[Problem]) -> dict[int, Doc]:
+    """Pass 1: read the kinds the checks look up into the release index, and the chart's
+    settings ConfigMaps. Returns the parsed documents that pass 2 needs as well (kind unknown
+    until parsed), so each is parsed once; a document that does not parse gets pass 0."""
+    kept: dict[int, Doc] = {}
+    for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
+        settings_map = release.SETTINGS_LABEL in seg.text
+        if not (which & INDEX or (settings_map and seg.is_document)):
+            continue
+        try:
+            doc = parse(seg, source)
+        except ConsulInjectError as err:
+            errors.extend(err.problems)
+            passes[i] = 0
+            continue
+        for res in workloads.resources(doc.data):
+            into.index.add(res, namespace)
+            if settings_map:
+                into.settings_maps.append(res)
+        if which & TRANSFORM:
+            kept[i] = doc
+    return kept
+
+
+def index_release(inputs: Iterable[tuple[bytes, str, str]]) -> Shared:
+    """Pass 1 over every input (bytes, source name, default namespace) of a run, one input's
+    text at a time. An input that cannot be decoded is left to its own pass 2 to report."""
+    shared = Shared()
+    for data, source, namespace in inputs:
+        errors: list[Problem] = []
+        unread: set[int] = set()
+        shared.errors.append(errors)
+        shared.unread.append(unread)
+        try:
+            text = stream.decode(data, source)
+            del data
+            stream.check_tool_output(text, source)
+            _, segments = stream.split(text)
+            del text
+        except ConsulInjectError:
+            continue
+        passes = [passes_of(kind) for kind in kinds_of(segments)]
+        before = list(passes)
+        index(segments, passes, source, namespace, into=shared, errors=errors)
+        unread.update(i for i, (was, now) in enumerate(zip(before, passes, strict=True))
+                      if was & TRANSFORM and not now)
+    return shared

@@ -50,6 +50,8 @@ class ReleaseIndex:
     no_automount: set[tuple[str, str]] = field(default_factory=set)  # ServiceAccounts opting out
     # Namespace name -> its labels, which the webhook would read from the API server.
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # ... and its annotations (OpenShift's UID ranges).
+    namespace_annotations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
         kind, meta = res.get("kind"), res.get("metadata")
@@ -83,9 +85,16 @@ class ReleaseIndex:
             self.token_secrets.add((ns, name))
         elif kind == "Namespace":
             self.namespace_labels[name] = {str(k): str(v) for k, v in labels.items()}
+            found = meta.get("annotations")
+            self.namespace_annotations[name] = {str(k): str(v) for k, v in found.items()} \
+                if isinstance(found, dict) else {}
 
     def labels_of(self, namespace: str) -> Mapping[str, str]:
         return self.namespace_labels.get(namespace, {})
+
+    def annotations_of(self, namespace: str) -> Mapping[str, str] | None:
+        """The Namespace's annotations; None when the release has no such Namespace object."""
+        return self.namespace_annotations.get(namespace)
 
     def selecting(self, namespace: str, labels: Mapping[str, Any]) -> list[KubeService]:
         """Services of `namespace` whose selector matches `labels`, in stream order (two equal

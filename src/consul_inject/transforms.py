@@ -70,6 +70,7 @@ class Inject:
                            advice=advice)
         injection = self.webhook.inject(
             self.settings, template, namespace, namespace_labels=labels,
+            namespace_annotations=index.annotations_of(namespace),
             token_secret=lambda account: index.secret_for(namespace, account))
         advice = self.webhook.advice(workload.resource, workload.path, workload.template,
                                      injection.template)

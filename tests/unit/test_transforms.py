@@ -39,6 +39,7 @@ class FakeWebhook:
 
     def inject(self, settings: StubSettings, template: Mapping[str, Any], namespace: str, *,
                namespace_labels: Mapping[str, str],
+               namespace_annotations: Mapping[str, str] | None,
                token_secret: Callable[[str], str]) -> Injection:
         self.calls.append(("inject", namespace, token_secret("svc")))
         meta = dict(template.get("metadata") or {})

@@ -106,7 +106,10 @@ class Webhook(Protocol[S]):
 
     def inject(self, settings: S, template: Mapping[str, Any], namespace: str, *,
                namespace_labels: Mapping[str, str],
-               token_secret: Callable[[str], str]) -> Injection: ...
+               namespace_annotations: Mapping[str, str] | None,
+               token_secret: Callable[[str], str]) -> Injection:
+        """`namespace_annotations`: None when the release holds no such Namespace object."""
+        ...
 
     def is_injected(self, template: Mapping[str, Any]) -> bool: ...
 

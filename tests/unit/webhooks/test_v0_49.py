@@ -31,7 +31,7 @@ def test_decide_inject_uninject_and_advice_are_the_modules() -> None:
     defaults = settings.Settings()
     meta = TEMPLATE["metadata"]
     assert WEBHOOK.decide(defaults, meta, "apps", {}) == decide.decide(defaults, meta, "apps", {})
-    injection = WEBHOOK.inject(defaults, TEMPLATE, "apps", namespace_labels={},
+    injection = WEBHOOK.inject(defaults, TEMPLATE, "apps", namespace_labels={}, namespace_annotations=None,
                                token_secret=lambda account: account)
     assert injection == mutate.inject(defaults, TEMPLATE, "apps", {})
     assert WEBHOOK.is_injected(injection.template)
@@ -49,7 +49,7 @@ def test_the_token_secret_reaches_the_mutation() -> None:
                                           ann.TPROXY: "false"}},
              "spec": {"serviceAccountName": "web", "containers": [
                  {"name": "web", "ports": [{"containerPort": 8080}, {"containerPort": 9090}]}]}}
-    injection = WEBHOOK.inject(acls, multi, "apps", namespace_labels={},
+    injection = WEBHOOK.inject(acls, multi, "apps", namespace_labels={}, namespace_annotations=None,
                                token_secret=lambda account: f"{account}-token")
     assert {"name": "admin-service-account", "secret": {"secretName": "admin-token"}} in \
         injection.template["spec"]["volumes"]

@@ -39,6 +39,7 @@ class Webhook:
 
     def inject(self, settings: Settings, template: Mapping[str, Any], namespace: str, *,
                namespace_labels: Mapping[str, str],
+               namespace_annotations: Mapping[str, str] | None,
                token_secret: Callable[[str], str]) -> Injection:
         return mutate.inject(settings, template, namespace, namespace_labels, token_secret)
 

@@ -46,8 +46,10 @@ class Webhook:
 
     def inject(self, settings: Settings, template: Mapping[str, Any], namespace: str, *,
                namespace_labels: Mapping[str, str],
+               namespace_annotations: Mapping[str, str] | None,
                token_secret: Callable[[str], str]) -> Injection:
-        return mutate.inject(settings, template, namespace, namespace_labels, token_secret)
+        return mutate.inject(settings, template, namespace, namespace_labels, token_secret,
+                             namespace_annotations=namespace_annotations)
 
     def is_injected(self, template: Mapping[str, Any]) -> bool:
         return uninject.is_injected(template)

@@ -38,11 +38,12 @@ def _default_annotations(settings: Settings, template: Mapping[str, Any],
 def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any],
                namespace_annotations: Mapping[str, str] | None) -> None:
     if settings.openshift and namespace_annotations is None:
-        raise TemplateError("global.openshift.enabled", "under consul-k8s 1.9/2.0 the sidecar's "
-                            "UIDs come from the Namespace's openshift.io/sa.scc.uid-range "
-                            "annotation, read in the cluster; consul-inject does not inject "
-                            "for OpenShift under these versions",
-                            "inject on OpenShift with the cluster's webhook")
+        raise TemplateError("global.openshift.enabled", "under consul-k8s 1.9/2.0 the injected "
+                            "containers' UIDs come from the Namespace's "
+                            "openshift.io/sa.scc.uid-range annotation, and the input holds no "
+                            "Namespace object for the pod",
+                            "add the Namespace to the input (oc get namespace NAME -o yaml), "
+                            "with its openshift.io/sa.scc.* annotations")
     if pod.multiport:
         words = settings.variant.multiport_words
         for what, on, key in (("transparent proxy", pod.tproxy, ann.TPROXY),

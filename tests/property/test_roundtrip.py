@@ -6,7 +6,8 @@ ConfigMaps and Secrets, `# Source:` lines, comments outside pod templates, and d
 block style (indentless and indented sequences, 2- and 4-space indentation), with leaf
 collections in flow style, entirely in flow style, and as JSON. Settings are drawn as `--set`
 expressions: connectInject.default, transparent proxy and metrics defaults, ACLs (every pod then
-runs as a ServiceAccount named after its Service), Consul namespaces with or without mirroring.
+runs as a ServiceAccount named after its Service), Consul namespaces with or without mirroring;
+and the consul-k8s version whose webhook is followed (0.49, 2.0 or 1.9; reinject stays on 0.49).
 
 Properties:
   (a) uninject(inject(x)) == x by meaning, and byte for byte without comments in pod templates
@@ -59,6 +60,7 @@ STYLES = st.sampled_from(["block", "block", "indented", "indent4", "leafflow", "
 # that were quoted otherwise than consul-inject quotes (see the xfail tests below).
 QUOTES = st.sampled_from(["single", "double"])
 BYTE_STYLES = st.sampled_from(["block", "block", "indented", "indent4", "leafflow", "flow"])
+VERSIONS = ("0.49", "2.0", "1.9")
 KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
        "ReplicaSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1", "Pod": "v1"}
@@ -133,6 +135,7 @@ class Case:
     sets: list[str]
     namespace: str
     extra: list[str] = field(default_factory=list)  # only for reinject: settings B
+    version: str = "0.49"  # the consul-k8s webhook followed: 0.49, 1.9 or 2.0
 
 
 def _meta(name: str, namespace: str | None, **extra: Any) -> dict[str, Any]:
@@ -387,7 +390,9 @@ def cases(draw: st.DrawFn, *, outer_comments: bool = True, reinject: bool = Fals
         if outer_comments and doc.style in ("block", "indented", "indent4", "leafflow"):
             doc.outer_comments = draw(st.booleans())
     namespace = draw(st.sampled_from(["default", "apps"]))
-    return Case(docs, sets, namespace, extra)
+    # Settings B of reinject hold 0.49-only values; the other properties run on every version.
+    version = "0.49" if reinject else draw(st.sampled_from(VERSIONS))
+    return Case(docs, sets, namespace, extra, version)
 
 
 def _comment_outside_template(text: str, doc: GenDoc) -> str:
@@ -440,8 +445,24 @@ def render(case: Case, inner_comments: bool = False) -> bytes:
 # --- running the pipeline ------------------------------------------------------------------------
 
 
-def run(data: bytes | str, sets: list[str], namespace: str, mode: Mode) -> pipeline.Result:
-    return run_ok(data, settings_for(*sets), namespace=namespace, mode=mode)
+def settings_of(version: str, sets: list[str]) -> Any:
+    """The settings of a consul-k8s version for its chart's defaults plus `sets` (1.9/2.0 with
+    the cluster resolver Consul DNS needs)."""
+    if version == "0.49":
+        return settings_for(*sets)
+    from consul_inject.values import strvals
+    from consul_inject.webhooks.base import SettingsContext
+    from consul_inject.webhooks.v2_0 import settings as dataplane
+
+    values = strvals.resolve([], list(sets), [f"consulInject.consulK8sVersion={version}",
+                                               "consulInject.clusterDNSIP=10.96.0.10"])
+    variant = dataplane.V2_0 if version == "2.0" else dataplane.V1_9
+    return dataplane.from_values(values, SettingsContext(), variant)
+
+
+def run(data: bytes | str, sets: list[str], namespace: str, mode: Mode,
+        version: str = "0.49") -> pipeline.Result:
+    return run_ok(data, settings_of(version, sets), namespace=namespace, mode=mode)
 
 
 def identities(text: str, namespace: str) -> list[tuple[Any, ...]]:
@@ -481,10 +502,10 @@ def expected_injections(case: Case, sets: list[str]) -> int:
 def test_uninject_of_inject_gives_the_input_back_byte_for_byte(case: Case) -> None:
     """(a) without comments inside pod templates: byte for byte, whatever the style."""
     source = render(case)
-    injected = run(source, case.sets, case.namespace, "inject")
+    injected = run(source, case.sets, case.namespace, "inject", case.version)
     assert injected.report.count("injected") == expected_injections(case, case.sets)
     assert (injected.output != source.decode("utf-8")) == (injected.report.count("injected") > 0)
-    restored = run(injected.output, case.sets, case.namespace, "uninject")
+    restored = run(injected.output, case.sets, case.namespace, "uninject", case.version)
     assert restored.report.count("uninjected") == injected.report.count("injected")
     assert restored.output == source.decode("utf-8")
 
@@ -494,8 +515,8 @@ def test_uninject_of_inject_gives_the_input_back_byte_for_byte(case: Case) -> No
 def test_uninject_of_inject_with_comments_inside_pod_templates_keeps_the_meaning(case: Case) -> None:
     """(a) with comments anywhere: the same documents by meaning."""
     source = render(case, inner_comments=True)
-    injected = run(source, case.sets, case.namespace, "inject")
-    restored = run(injected.output, case.sets, case.namespace, "uninject")
+    injected = run(source, case.sets, case.namespace, "inject", case.version)
+    restored = run(injected.output, case.sets, case.namespace, "uninject", case.version)
     assert load_all(restored.output) == load_all(source.decode("utf-8"))
 
 
@@ -505,8 +526,8 @@ def test_injecting_twice_changes_nothing(case: Case, inner_comments: bool) -> No
     """(b) inject(inject(x)) == inject(x) byte for byte; the second run skips what the first
     injected, with the webhook's reason."""
     source = render(case, inner_comments=inner_comments)
-    once = run(source, case.sets, case.namespace, "inject")
-    twice = run(once.output, case.sets, case.namespace, "inject")
+    once = run(source, case.sets, case.namespace, "inject", case.version)
+    twice = run(once.output, case.sets, case.namespace, "inject", case.version)
     assert twice.output == once.output
     assert twice.report.count("injected") == 0
     already = [e for e in twice.report.entries if "already injected" in e.reason]
@@ -520,13 +541,13 @@ def test_every_document_survives_in_order(case: Case, inner_comments: bool) -> N
     source = render(case, inner_comments=inner_comments).decode("utf-8")
     expected = identities(source, case.namespace)
     assert len(expected) == sum(1 for d in case.docs if d.data is not None)
-    injected = run(source, case.sets, case.namespace, "inject").output
+    injected = run(source, case.sets, case.namespace, "inject", case.version).output
     assert identities(injected, case.namespace) == expected
     for mode in ("uninject", "reinject"):
-        out = run(injected, case.sets, case.namespace, mode).output
+        out = run(injected, case.sets, case.namespace, mode, case.version).output
         assert identities(out, case.namespace) == expected, mode
     # reinject of a stream never injected is inject.
-    fresh = run(source, case.sets, case.namespace, "reinject").output
+    fresh = run(source, case.sets, case.namespace, "reinject", case.version).output
     assert fresh == injected
 
 
@@ -535,7 +556,7 @@ def test_every_document_survives_in_order(case: Case, inner_comments: bool) -> N
 def test_reinject_brings_an_injection_to_new_settings(case: Case) -> None:
     """(d) reinject_B(inject_A(x)) == inject_B(x) by meaning (new images, concurrency, defaults)."""
     source = render(case)
-    with_a = run(source, case.sets, case.namespace, "inject").output
+    with_a = run(source, case.sets, case.namespace, "inject", case.version).output
     reinjected = run(with_a, case.extra, case.namespace, "reinject")
     with_b = run(source, case.extra, case.namespace, "inject")
     assert load_all(reinjected.output) == load_all(with_b.output)
@@ -548,7 +569,7 @@ def test_uninject_of_a_stream_never_injected_is_byte_identical(case: Case,
                                                                inner_comments: bool) -> None:
     """(e)"""
     source = render(case, inner_comments=inner_comments)
-    result = run(source, case.sets, case.namespace, "uninject")
+    result = run(source, case.sets, case.namespace, "uninject", case.version)
     assert result.output == source.decode("utf-8")
     assert result.report.count("uninjected") == 0
 

@@ -28,12 +28,18 @@ ADDED = restore.Added(
 )
 
 
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
 def is_injected(template: Mapping[str, Any]) -> bool:
     """Injected by a dataplane webhook: the status and a version annotation, which the
-    endpoints controller needs to treat the pod as a dataplane pod."""
+    endpoints controller needs to treat the pod as a dataplane pod. A pod that also says
+    connect-inject "false" was injected by hand (the chart's telemetry collector), never by
+    the webhook: it is not ours to undo."""
     annotations = (template.get("metadata") or {}).get("annotations") or {}
     return (annotations.get(podmeta.INJECT_STATUS) == podmeta.INJECTED
-            and any(k in annotations for k in (ann.LEGACY_VERSION, ann.VERSION)))
+            and any(k in annotations for k in (ann.LEGACY_VERSION, ann.VERSION))
+            and annotations.get(podmeta.INJECT) not in _FALSE)
 
 
 def uninject(template: Mapping[str, Any]) -> dict[str, Any]:

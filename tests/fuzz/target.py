@@ -39,15 +39,18 @@ from consul_inject.webhooks.v0_49 import annotations as ann
 
 REPO = Path(__file__).parents[2]
 ARGV = ("--namespace", "apps", "--missing-service", "warn")
+# The same under the consul-dataplane webhooks (Consul DNS needs the cluster resolver).
+DATAPLANE_ARGV = {version: (*ARGV, "--consul-k8s-version", version, "--cluster-dns-ip",
+                            "10.96.0.10") for version in ("2.0", "1.9")}
 SLOW_SECONDS = 10.0
 PREFIX = "consul-inject: error: "
 
 
-def seeds() -> list[bytes]:
-    """The golden inputs that the post-renderer accepts with ARGV: valid manifests of every
+def seeds(argv: tuple[str, ...] = ARGV) -> list[bytes]:
+    """The golden inputs that the post-renderer accepts with `argv`: valid manifests of every
     workload kind, Services, Lists, CRDs, comments, CRLF, JSON."""
     found = sorted((REPO / "tests" / "golden").glob("*/input.yaml"))
-    return [data for p in found if run_cli(data := p.read_bytes())[0] == 0]
+    return [data for p in found if run_cli(data := p.read_bytes(), argv)[0] == 0]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,26 @@ def test_fuzz_smoke(rng: random.Random) -> None:
         raise AssertionError(f"{finding.signature()}\n{finding.detail[:500]}\ninput: {data[:3000]!r}")
 
 
+@pytest.mark.parametrize("version", sorted(target.DATAPLANE_ARGV))
+def test_fuzz_smoke_dataplane(version: str) -> None:
+    """The same campaign, shorter, under the consul-k8s 2.0 and 1.9 webhooks."""
+    argv = target.DATAPLANE_ARGV[version]
+    corpus = target.seeds(argv)
+    assert len(corpus) >= 100
+
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.randoms(use_true_random=False))
+    def one(rng: random.Random) -> None:
+        data = target.mutate(rng, corpus)
+        finding = target.check(data, argv)
+        if finding is not None and target.known(finding) is None:
+            raise AssertionError(f"{finding.signature()}\n{finding.detail[:500]}\n"
+                                 f"input: {data[:3000]!r}")
+
+    one()
+
+
 def test_seeds_pass_and_target_detects_bugs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The target can fail: a valid seed is clean, and a crash is reported as a finding."""
     assert len(CORPUS) >= 100  # the golden inputs accepted with ARGV (118 as of this writing)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from consul_inject import (
     checks,
     emitter,
+    mesh,
     passes,
     patch,
     podshape,
@@ -42,6 +43,7 @@ class Options:
 class Result:
     output: str
     report: Report
+    facts: list[mesh.Fact] = field(default_factory=list)  # the injected and refused workloads
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,7 @@ class _Run:
         self.settings_maps: list[dict[str, Any]] = []  # the chart's settings ConfigMaps
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
         self.privileged: list[str] = []  # injected pods whose init container runs privileged
+        self.facts: list[mesh.Fact] = []
 
     def configure(self, settings: Any) -> None:
         """Settings are known once the release is indexed (they may come from it)."""
@@ -125,6 +128,7 @@ class _Run:
                 if outcome.status == "injected" else None
         except TemplateError as err:
             self.report.errors.extend(p.at(f"{where}: {ref}") for p in err.problems)
+            self.facts.append(mesh.refused(ref, where, err, self.settings))
             return None
         self._record(outcome, found)
         if outcome.template is None:
@@ -154,6 +158,7 @@ class _Run:
             self.report.entries.append(Entry(ref, where, outcome.status, outcome.reason))
             return
         assert outcome.injection is not None
+        self.facts.append(mesh.injected(outcome, found, self.settings))
         self.report.errors.extend(Problem(f"{where}: {ref}: {e}") for e in found.errors)
         for warning in found.warnings:
             self.report.warn(where, ref, warning)
@@ -321,5 +326,5 @@ def run_release(data: bytes, configure: Configure, options: Options,
             write(run_.document(doc))
     run_.notes()
     if run_.report.errors or sink is not None:
-        return Result("", run_.report)
-    return Result("".join(texts), run_.report)
+        return Result("", run_.report, run_.facts)
+    return Result("".join(texts), run_.report, run_.facts)

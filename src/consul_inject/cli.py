@@ -15,7 +15,8 @@ from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.usage import PROG, Parser, UsageError, add_render_options
 
-SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart", "helm", "plugin")
+SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart", "helm", "plugin",
+               "intentions", "graph")
 
 DESCRIPTION = """\
 Add Consul Connect sidecars to rendered Kubernetes manifests exactly as the consul-k8s
@@ -44,6 +45,9 @@ commands (each has --help):
   chart package        package the consul-connect-inject chart (.tgz)
   helm OPTIONS -- ARGS run helm install/upgrade/template/diff with the post-renderer wired
   plugin install|path  the Helm 4 plugin: install it, or print where the package keeps it
+  intentions PATH...   the ServiceIntentions the release's upstreams need (inject --intentions
+                       appends them to the injected stream)
+  graph PATH...        the release's service graph: mermaid, dot, json or svg
   demo                 inject the bundled seed examples
 
 examples:
@@ -97,6 +101,9 @@ def _inject_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reinject", action="store_true",
                         help="remove an existing injection first and inject anew with the current "
                         "settings and images (without it, injected workloads are skipped)")
+    parser.add_argument("--intentions", action="store_true",
+                        help="append one ServiceIntentions per destination the upstreams declare, "
+                        "allowing exactly those sources (values: consulInject.intentions.enabled)")
     return parser
 
 
@@ -140,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from consul_inject import commands  # their imports cost the post-renderer nothing
 
                 return commands.main(name, rest)
+            if name in ("intentions", "graph"):
+                from consul_inject import meshcommands  # the post-renderer never loads them
+
+                return meshcommands.main(name, rest)
             demo = Parser(prog=f"{PROG} demo",
                                            description="Inject the bundled seed examples.")
             add_render_options(demo)

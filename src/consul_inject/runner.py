@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from consul_inject import pipeline, sources, tooloptions, values, webhooks, workloads
+from consul_inject import meshtap, pipeline, sources, tooloptions, values, webhooks, workloads
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.transforms import Mode
@@ -39,7 +39,10 @@ class Configure:
         if args.create_service_account_secrets:
             self.sets.append("consulInject.createServiceAccountSecrets=true")
         self.set_strings += map(workloads.workload_kind_setting, getattr(args, "workload_kind", []))
+        if getattr(args, "intentions", False):
+            self.sets.append("consulInject.intentions.enabled=true")
         self.made: dict[str, Any] = {}  # settings by the ConfigMap values they came from
+        self.current: Any = None  # the settings of the input being run
 
     def __call__(self, found: Mapping[str, Any] | None) -> Any:
         key = json.dumps(found, sort_keys=True, default=str)
@@ -48,7 +51,8 @@ class Configure:
             merged = values.load(args.values, self.sets, self.set_strings, base=found)
             webhook = webhooks.get(tooloptions.version_of(merged))
             self.made[key] = webhook.settings(merged, self._context())
-        return self.made[key]
+        self.current = self.made[key]
+        return self.current
 
     def _context(self) -> SettingsContext:
         ca_text = None
@@ -113,9 +117,12 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
             options = _options(args, src, mode, len(inputs) > 1)
             # --in-place compares the result with the file; otherwise the bytes are handed over
             # (inline, no local name) so that the pipeline holds the only reference.
+            tap = meshtap.Tap(spool.write, lambda: configure.current) if mode != "uninject" else None
             results.append(pipeline.run_release(src.data if in_place else src.take(), configure,
-                                                options, spool.write, shared=shared,
+                                                options, tap or spool.write, shared=shared,
                                                 part=part))
+            if tap is not None:  # inject --intentions: the release's intentions after it
+                tap.finish(results[-1], options.namespace)
         errors = [e.text() for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]

@@ -314,8 +314,9 @@ def explain(error: ValidationError,
     if keyword == "enum":
         options = [v for v in node["enum"] if v is not None]
         if isinstance(value, str) and value in _GO_BOOL_STRINGS and True in options:
+            dash = ' (or "-" for the setting it follows)' if "-" in options else ""
             return path, (f'is the string "{value}", not a boolean; write true or false without '
-                          'quotes (or "-" to follow global.enabled)')
+                          f"quotes{dash}")
         text = f"{show(value)} is not one of " + ", ".join(show(v) for v in options)
         guess = closest(str(value), [str(v) for v in options if isinstance(v, str)], 0.6) \
             if isinstance(value, str) else None

@@ -44,8 +44,8 @@ def test_did_you_mean(tmp_path: Path, text: str, message: str) -> None:
      "consulInject.consulK8sVersion selects); 0.49 sidecars run Envoy from global.imageEnvoy "
      '(or set consulInject.consulK8sVersion to "1.9" or "2.0")'),
     ({"connectInject": {"enabled": "yes"}},
-     'is the string "yes", not a boolean; write true or false without quotes (or "-" to follow '
-     "global.enabled)"),
+     'is the string "yes", not a boolean; write true or false without quotes (or "-" for the '
+     "setting it follows)"),
     ({"connectInject": {"metrics": {"defaultMergedMetricsPort": 80}}},
      "80 is not a port from 1024 to 65535 (ports below 1024 need root; the sidecar runs as a "
      "normal user)"),

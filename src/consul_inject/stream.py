@@ -111,6 +111,7 @@ _TOOL_OUTPUT_RE = re.compile(
     r"^(?:(?P<go>[A-Za-z0-9_.-]+\.go:[0-9]+: )|(?P<helm>WARNING: )|(?P<api>Warning: )"
     r"|(?P<error>Error: )|(?P<klog>[IWEF][0-9]{4} [0-9:.]{8,15} +[0-9]+ [A-Za-z0-9_.-]+\.go:[0-9]+\] ))"
     r".*$", re.MULTILINE)
+_TOOL_OUTPUT_MARKS = (".go:", "WARNING: ", "Warning: ", "Error: ")  # in every shape above
 _TOOL_OUTPUT_WHAT = {
     "go": "a warning or debug line Helm prints on stderr (from its Go source file)",
     "helm": "a warning Helm prints on stderr (a deprecated chart, a missing dependency, ...)",
@@ -123,6 +124,9 @@ _TOOL_OUTPUT_WHAT = {
 def check_tool_output(text: str, source: str) -> None:
     """Refuse a stream holding a line of Helm's or kubectl's own stderr: captured with `2>&1`,
     it is either invalid YAML or, worse, a document of its own that passes unnoticed."""
+    # A substring scan is far cheaper than the expression at every line: most streams stop here.
+    if not any(mark in text for mark in _TOOL_OUTPUT_MARKS):
+        return
     match = _TOOL_OUTPUT_RE.search(text)
     if match is None:
         return

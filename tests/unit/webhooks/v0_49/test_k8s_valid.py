@@ -37,6 +37,7 @@ from consul_inject.webhooks.v0_49 import containers as c
 from consul_inject.webhooks.v0_49 import mutate as inject
 from consul_inject.webhooks.v0_49 import settings as settings_mod
 from tests.conftest import EXAMPLES, GOLDEN, TOOLS, load_all, make_helm_env
+from tests.golden.test_golden import case_inputs
 
 SCHEMAS_124 = TOOLS / "kubernetes-validate-1.24" / "kubernetes_validate" / "kubernetes-json-schema"
 NEWEST = kubernetes_validate.utils.major_minor(kubernetes_validate.utils.latest_version())
@@ -163,10 +164,11 @@ def test_golden_outputs_validate(version: str) -> None:
 
 
 def test_golden_outputs_keep_every_document() -> None:
-    """Nothing lost, nothing invented: every golden output has the input's documents (List items
+    """Nothing lost, nothing invented: every golden output has the inputs' documents (List items
     included) in the same order, plus only the ServiceAccounts/Secrets created for multi-port pods."""
     for case in GOLDEN_CASES:
-        given = [identity(r) for r in load((case / "input.yaml").read_text(encoding="utf-8"))]
+        given = [identity(r) for path in case_inputs(case)
+                 for r in load(path.read_text(encoding="utf-8"))]
         output = [identity(r) for r in load((case / "expected.yaml").read_text(encoding="utf-8"))]
         created = [i for i in output if i not in given]
         assert all(i[1] in ("ServiceAccount", "Secret") for i in created), (case.name, created)

@@ -191,7 +191,7 @@ class _Patch:
         items = node.value
         if len(items) != len(old):
             raise _Unpatchable("sequence")
-        lead, new = self.leading(old, new, flow=flow)
+        lead, new = self.leading(old, new)
         pairs: list[tuple[int, int]] = []  # (old index, new index) of items kept in place
         j = 0
         for i in range(len(old)):
@@ -215,7 +215,10 @@ class _Patch:
         for i in [] if flow else deleted:
             dash = self.text.rfind("-", 0, int(items[i].start_mark.index) + 1)
             self.delete_lines(self.line_of(dash), self.line_end(self.end_of(items[i])))
-        if lead:
+        if lead and flow:  # before the first item, so that removing it undoes this exactly
+            first = int(items[0].start_mark.index)
+            self.edits.append((first, first, "".join(_flow(v) + ", " for v in lead)))
+        elif lead:
             dash = self.text.rfind("-", 0, int(items[0].start_mark.index) + 1)
             self.insert_lines(self.line_of(dash),
                               emitter.block_sequence(lead, int(node.start_mark.column)))
@@ -230,10 +233,10 @@ class _Patch:
                               emitter.block_sequence(rest, int(node.start_mark.column)))
 
     @staticmethod
-    def leading(old: list[Any], new: list[Any], *, flow: bool) -> tuple[list[Any], list[Any]]:
-        """(new items put before the first old one, the rest of `new`): a block list that gains
-        items at its head (consul-k8s 1.9+ puts its sidecar first) keeps its own items' text."""
-        if flow or not old or not new or _matches(old[0], new[0]):
+    def leading(old: list[Any], new: list[Any]) -> tuple[list[Any], list[Any]]:
+        """(new items put before the first old one, the rest of `new`): a list that gains items
+        at its head (consul-k8s 1.9+ puts its sidecar first) keeps its own items' text."""
+        if not old or not new or _matches(old[0], new[0]):
             return [], new
         k = next((k for k, item in enumerate(new) if _matches(old[0], item)), None)
         if k is None or any(_matches(o, n) for o in old for n in new[:k]):

@@ -45,7 +45,9 @@ ENV_NAMES = st.one_of(st.from_regex(r"\A[A-Z][A-Z0-9_]{0,10}\Z"),
                       st.sampled_from(["LEGACY_CONNECT_SERVICE_HOST", "DB_CONNECT_SERVICE_PORT"]))
 # Container ports keep clear of the sidecar's ports (15000-22000) and of the upstreams' local
 # ports (1024-1999), so that an upstream never collides with anything.
-CONTAINER_PORTS = st.one_of(st.integers(2000, 14999), st.integers(22001, 65535))
+# (and of 8600, where consul-dataplane serves Consul DNS under 1.9/2.0)
+CONTAINER_PORTS = st.one_of(st.integers(2000, 14999), st.integers(22001, 65535)).filter(
+    lambda port: port != 8600)
 UPSTREAM_PORTS = st.integers(1024, 1999)
 NAMESPACES = st.sampled_from([None, None, "default", "apps", "team-a"])
 # Strings whose YAML meaning is easy to get wrong (the writer below quotes what needs quoting).

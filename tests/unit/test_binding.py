@@ -119,8 +119,9 @@ ARGOCD_LABELS = {
     "app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/version": "v3.1.1",
     "helm.sh/chart": "argo-cd-10.1.1",
 }
-ARGOCD_PORTS = [{"name": "repo-server", "containerPort": 8081, "protocol": "TCP"},
-                {"name": "metrics", "containerPort": 8084, "protocol": "TCP"}]
+ARGOCD_PORTS: list[dict[str, Any]] = [
+    {"name": "repo-server", "containerPort": 8081, "protocol": "TCP"},
+    {"name": "metrics", "containerPort": 8084, "protocol": "TCP"}]
 
 
 def test_the_hint_selects_by_the_workload_s_own_selector() -> None:
@@ -150,8 +151,8 @@ def test_without_a_selector_the_hint_drops_labels_that_change_every_upgrade() ->
 
 
 def test_the_hint_names_every_port_of_a_service_with_several() -> None:
-    ports = [{"containerPort": 9080}, {"name": "grpc", "containerPort": 9090},
-             {"containerPort": 5353, "protocol": "UDP"}]
+    ports: list[dict[str, Any]] = [{"containerPort": 9080}, {"name": "grpc", "containerPort": 9090},
+                                   {"containerPort": 5353, "protocol": "UDP"}]
     hint = bind(pod(ports=ports), ReleaseIndex()).missing[0]
     assert ("ports: [{name: port-9080, port: 9080, targetPort: 9080}, {name: grpc, port: 9090, "
             "targetPort: grpc}, {name: port-5353, port: 5353, targetPort: 5353, protocol: UDP}]"
@@ -176,8 +177,8 @@ def test_container_ports_are_checked_against_the_injection_s_own_ports() -> None
     index = index_of(svc("web"))
     other = {21000: "its public listener"}
     assert bind(template, index, sidecar=other).consul_services == ("web",)
-    key, message, _ = refusal(pod(ports=[{"name": "x", "containerPort": 21000}]), index,
-                              sidecar=other)
+    _, message, _ = refusal(pod(ports=[{"name": "x", "containerPort": 21000}]), index,
+                            sidecar=other)
     assert "port 21000 is a port the injected sidecar listens on (its public listener)" in message
 
 

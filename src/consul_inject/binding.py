@@ -163,11 +163,14 @@ def _multi_ports(spec: Mapping[str, Any], annotations: Mapping[str, Any],
     return ports
 
 
-def _multi(template: Mapping[str, Any], namespace: str, index: ReleaseIndex, *, settings: Settings,
-           services: tuple[str, ...], binding: Binding, selector: Mapping[str, Any] | None) -> None:
+def _multi(template: Mapping[str, Any], injection: Injection, namespace: str, index: ReleaseIndex,
+           *, settings: Settings, binding: Binding, selector: Mapping[str, Any] | None) -> None:
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
-    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
-    ports = _multi_ports(spec, annotations, services)
+    labels, services = meta.get("labels") or {}, injection.services
+    # The ports as injected: a version may write connect-service-port itself (2.0: every port
+    # of the first container).
+    injected = (injection.template.get("metadata") or {}).get("annotations") or {}
+    ports = _multi_ports(spec, injected, services)
     account = workloads.service_account(spec)
     if account != services[0]:
         shown = f'is "{account}"' if account != "default" else "is not set"
@@ -302,8 +305,8 @@ def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, 
     binding = Binding(())
     _check_container_ports(template, injection)
     if len(injection.services) > 1:
-        _multi(template, namespace, index, settings=settings, services=injection.services,
-               binding=binding, selector=selector)
+        _multi(template, injection, namespace, index, settings=settings, binding=binding,
+               selector=selector)
         binding.consul_services = injection.services
     else:
         name = _single(template, namespace, index, binding, (workload, selector))

@@ -201,16 +201,22 @@ def consul_sidecar(settings: Settings, pod: PodConfig) -> dict[str, Any]:
     }
 
 
-def sidecar_ports(services: int, containers: int) -> dict[int, str]:
-    """Ports Envoy and its helpers listen on in a pod with this many services and containers
-    (counting the injected ones): no upstream may bind them."""
-    ports = {15001: "the transparent proxy's outbound listener", 20100: "the merged metrics server",
-             20200: "the Prometheus scrape listener"}
+def sidecar_ports(pod: PodConfig, services: int, containers: int) -> dict[int, str]:
+    """Ports Envoy and its helpers listen on in this pod, with this many services and containers
+    (counting the injected ones): no container or upstream may bind them."""
+    ports: dict[int, str] = {}
+    if pod.tproxy:
+        ports[15001] = "the transparent proxy's outbound listener"
+    if pod.merged_metrics:
+        ports[int(pod.merged_metrics_port)] = "the merged metrics server"
+    if pod.metrics:
+        ports[int(pod.scrape_port)] = "the Prometheus scrape listener"
     for i in range(services):
         ports[19000 + i] = f"Envoy admin port {19000 + i}"
         ports[20000 + i] = f"Envoy public listener {20000 + i}"
-        ports[21000 + i] = f"Envoy health-check listener {21000 + i}"
-    for i in range(containers):
+        if pod.health_check:
+            ports[21000 + i] = f"Envoy health-check listener {21000 + i}"
+    for i in range(containers if pod.tproxy and pod.overwrite_probes else 0):
         for base in (20300, 20400, 20500):
             ports[base + i] = f"Envoy probe listener {base + i}"
     return ports

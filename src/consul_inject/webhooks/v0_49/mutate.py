@@ -216,5 +216,5 @@ def inject(
     common.check_annotations_size((template.get("metadata") or {}).get("annotations") or {},
                             annotations)
     consul_services = services if pod.multiport else tuple(s for s in services if s)
-    sidecar = c.sidecar_ports(max(1, len(consul_services)), len(spec["containers"]))
+    sidecar = c.sidecar_ports(pod, max(1, len(consul_services)), len(spec["containers"]))
     return Injection(out, consul_services, pod.upstreams, sidecar, settings.acls, warnings)

@@ -192,10 +192,17 @@ def test_consul_sidecar_merges_metrics() -> None:
 
 
 def test_sidecar_ports() -> None:
-    one = c.sidecar_ports(1, 2)
+    """Only what this pod's injection binds: the transparent proxy's, metrics' and health
+    check's listeners when they are on."""
+    everything = dataclasses.replace(pod(), tproxy=True, overwrite_probes=True, metrics=True,
+                                     merged_metrics=True, health_check=True)
+    one = c.sidecar_ports(everything, 1, 2)
     assert set(one) == {15001, 20100, 20200, 19000, 20000, 21000, 20300, 20400, 20500, 20301,
                         20401, 20501}
     assert one[19000] == "Envoy admin port 19000"
-    two = c.sidecar_ports(2, 1)
+    two = c.sidecar_ports(everything, 2, 1)
     assert {19001, 20001, 21001} <= set(two)
     assert 20301 not in two
+    bare = dataclasses.replace(everything, tproxy=False, metrics=False, merged_metrics=False,
+                               health_check=False)
+    assert set(c.sidecar_ports(bare, 1, 2)) == {19000, 20000}

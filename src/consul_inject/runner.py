@@ -5,6 +5,7 @@ stdout, to -o FILE, or back in place, and only if every input is good. The file 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -42,6 +43,7 @@ class Configure:
         if getattr(args, "intentions", False):
             self.sets.append("consulInject.intentions.enabled=true")
         self.made: dict[str, Any] = {}  # settings by the ConfigMap values they came from
+        self.warnings: list[str] = []  # what the values check found that is not an error
         self.current: Any = None  # the settings of the input being run
 
     def __call__(self, found: Mapping[str, Any] | None) -> Any:
@@ -49,6 +51,9 @@ class Configure:
         if key not in self.made:
             args = self.args
             merged = values.load(args.values, self.sets, self.set_strings, base=found)
+            # as errors read, without "warning:" inside: the report adds its own
+            texts = [dataclasses.replace(w, severity="error").text() for w in merged.warnings]
+            self.warnings += [w for w in texts if w not in self.warnings]
             webhook = webhooks.get(tooloptions.version_of(merged))
             self.made[key] = webhook.settings(merged, self._context())
         self.current = self.made[key]
@@ -123,6 +128,8 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
                                                 part=part))
             if tap is not None:  # inject --intentions: the release's intentions after it
                 tap.finish(results[-1], options.namespace)
+        if results:  # the values' warnings once, ahead of the first input's
+            results[0].report.warnings[:0] = configure.warnings
         errors = [e.text() for r in results for e in r.report.errors]
         if args.strict and not errors:
             errors = [f"--strict: {w}" for r in results for w in r.report.warnings]

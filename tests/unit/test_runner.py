@@ -13,7 +13,7 @@ import pytest
 
 from consul_inject import cli, runner, sources
 from consul_inject.problems import ConsulInjectError
-from tests.conftest import private_cli_environment
+from tests.conftest import Cli, private_cli_environment
 
 SERVICE = b"apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}}\n"
 
@@ -260,3 +260,18 @@ def test_only_stdin_is_never_left_out(monkeypatch: pytest.MonkeyPatch,
     stream_ = [sources.Source("<stdin>", KUSTOMIZATION, None)]
     assert runner.process(args(), stream_, "inject") == 0
     assert capsysbinary.readouterr().out == KUSTOMIZATION
+
+
+def test_values_warnings_reach_the_report_once_and_strict_refuses_them(cli: Cli,
+                                                                       tmp_path: Path) -> None:
+    """What the chart accepts but ignores is a warning in the report, not a refusal; --strict
+    makes it one."""
+    manifest = tmp_path / "a.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    prefix = "connectInject.consulNamespaces.mirroringK8SPrefix=test-"
+    code, _, stderr = cli("inject", manifest, manifest, "--set", prefix)
+    assert code == 0, stderr
+    assert stderr.count("mirroringK8SPrefix is only used with mirroringK8S: true") == 1
+    code, out, stderr = cli("inject", manifest, "--strict", "--set", prefix)
+    assert (code, out) == (1, b"")
+    assert "--strict: --set " + prefix in stderr

@@ -102,6 +102,11 @@ class StubSettings:
     create_service_account_secrets: bool = False
     workload_kinds: tuple[tuple[str, str], ...] = ()
     intentions: bool = False
+    partition: str = ""
+    enable_namespaces: bool = False
+    mirroring: bool = False
+    mirroring_prefix: str = ""
+    destination_namespace: str = "default"
 
 
 # --- the pipeline --------------------------------------------------------------------------------

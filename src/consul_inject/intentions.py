@@ -23,7 +23,7 @@ import yaml
 from consul_inject import emitter, mesh, stream, yamlcodec
 from consul_inject.mesh import Fact, Scope, Target
 from consul_inject.problems import ConsulInjectError, Problem
-from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.base import Settings, Upstream
 
 API_VERSION = "consul.hashicorp.com/v1alpha1"
 KIND = "ServiceIntentions"
@@ -165,7 +165,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def existing(texts: list[str], settings: Any, default_namespace: str,
+def existing(texts: list[str], settings: Settings, default_namespace: str,
              plan: Plan) -> list[Existing]:
     """The ServiceIntentions of the stream, each with the destination Consul reads from it."""
     out: list[Existing] = []
@@ -278,7 +278,7 @@ def _new(want: Wanted, taken: dict[tuple[str, str], str], default_namespace: str
     return "---\n" + SOURCE_COMMENT + emitter.emit(document(want, default_namespace))
 
 
-def plan(facts: list[Fact], intentions_texts: list[str], settings: Any,
+def plan(facts: list[Fact], intentions_texts: list[str], settings: Settings,
          default_namespace: str) -> Plan:
     """The release's intentions: the stream's own ServiceIntentions (merged where they lack
     generated sources) in their order, then the new ones, sorted."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from consul_inject import podmeta
 from consul_inject.problems import ConsulInjectError
 from consul_inject.webhooks import common
-from consul_inject.webhooks.base import Upstream
+from consul_inject.webhooks.base import Settings, Upstream
 from consul_inject.workloads import Ref
 
 if TYPE_CHECKING:
@@ -78,29 +78,28 @@ def injected(outcome: Outcome, found: Findings, settings: Any) -> Fact:
                 tuple(found.binding.missing))
 
 
-def refused(ref: Ref, where: str, err: ConsulInjectError, settings: Any) -> Fact:
+def refused(ref: Ref, where: str, err: ConsulInjectError, settings: Settings) -> Fact:
     """A workload the webhook refuses, placed where it would have registered."""
     scope = Scope(partition_of(settings), consul_namespace(settings, ref.namespace))
     return Fact(ref, where, "refused", scope=scope,
                 reason="; ".join(p.text() for p in err.problems))
 
 
-def partition_of(settings: Any) -> str:
+def partition_of(settings: Settings) -> str:
     """The admin partition the release's pods register in; "" without admin partitions."""
-    return str(getattr(settings, "partition", "") or "")
+    return settings.partition
 
 
-def namespaces_on(settings: Any) -> bool:
-    return bool(getattr(settings, "enable_namespaces", False))
+def namespaces_on(settings: Settings) -> bool:
+    return settings.enable_namespaces
 
 
-def consul_namespace(settings: Any, k8s_namespace: str) -> str:
+def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
     """The Consul namespace a Kubernetes namespace maps to (mirroring or one destination), as
     the webhook and the controller map it; "" without Consul namespaces."""
-    return common.consul_namespace(
-        namespaces_on(settings), bool(getattr(settings, "mirroring", False)),
-        str(getattr(settings, "mirroring_prefix", "") or ""),
-        str(getattr(settings, "destination_namespace", "default") or "default"), k8s_namespace)
+    return common.consul_namespace(settings.enable_namespaces, settings.mirroring,
+                                   settings.mirroring_prefix, settings.destination_namespace,
+                                   k8s_namespace)
 
 
 Where = Literal["local", "prepared_query", "datacenter", "peer", "partition"]

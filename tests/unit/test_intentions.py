@@ -6,6 +6,7 @@ from consul_inject import intentions, yamlcodec
 from consul_inject.mesh import Fact, Scope
 from consul_inject.webhooks.base import Upstream
 from consul_inject.workloads import Ref
+from tests.conftest import StubSettings
 
 EXISTING = """---
 # Source: app/templates/intentions.yaml
@@ -32,7 +33,7 @@ def client(name: str, *targets: str, scope: Scope = NOWHERE) -> Fact:
 
 
 def test_one_intention_per_destination_with_sorted_sources() -> None:
-    plan = intentions.plan([client("b", "api"), client("a", "api"), client("api")], [], None,
+    plan = intentions.plan([client("b", "api"), client("a", "api"), client("api")], [], StubSettings(),
                            "default")
     docs = [yamlcodec.load(text) for text, _ in plan.documents]
     assert [d["spec"]["sources"] for d in docs] == [[{"name": "a", "action": "allow"},
@@ -49,7 +50,7 @@ def test_namespace_and_partition_appear_only_when_on() -> None:
 
 def test_an_existing_deny_wins_and_missing_sources_are_merged() -> None:
     facts = [client("a", "api"), client("b", "api"), client("api")]
-    plan = intentions.plan(facts, [EXISTING], None, "default")
+    plan = intentions.plan(facts, [EXISTING], StubSettings(), "default")
     (text, how), = plan.documents
     assert how == "merged"
     assert text.startswith("---\n# Source: app/templates/intentions.yaml\n")
@@ -60,25 +61,25 @@ def test_an_existing_deny_wins_and_missing_sources_are_merged() -> None:
 
 def test_an_existing_intention_that_already_allows_everyone_is_kept_as_it_is() -> None:
     allowing = EXISTING.replace("action: deny", "action: allow")
-    plan = intentions.plan([client("b", "api"), client("api")], [allowing], None, "default")
+    plan = intentions.plan([client("b", "api"), client("api")], [allowing], StubSettings(), "default")
     assert plan.documents == [(allowing, "kept")]
     assert plan.changed() == ""
 
 
 def test_sources_that_are_not_a_list_cannot_be_merged() -> None:
     broken = EXISTING.replace("  - name: b\n    action: deny\n", "    name: b\n")
-    plan = intentions.plan([client("a", "api")], [broken], None, "default")
+    plan = intentions.plan([client("a", "api")], [broken], StubSettings(), "default")
     assert "cannot be merged" in plan.errors[0].text()
 
 
 def test_a_destination_that_is_no_kubernetes_name_is_refused() -> None:
-    plan = intentions.plan([client("a", "Api_1")], [], None, "default")
+    plan = intentions.plan([client("a", "Api_1")], [], StubSettings(), "default")
     assert "not a Kubernetes resource name" in plan.errors[0].text()
 
 
 def test_workloads_in_other_namespaces_get_their_intentions_there() -> None:
     server = Fact(Ref("Deployment", "api", "backend"), "t", "injected", ("api",))
-    plan = intentions.plan([client("a", "api"), server], [], None, "default")
+    plan = intentions.plan([client("a", "api"), server], [], StubSettings(), "default")
     assert yamlcodec.load(plan.documents[0][0])["metadata"]["namespace"] == "backend"
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 from consul_inject import mesh
 from consul_inject.mesh import Fact, Scope
 from consul_inject.webhooks.base import Upstream
 from consul_inject.workloads import Ref
+from tests.conftest import StubSettings
 
 
 def up(name: str, *, namespace: str = "", partition: str = "", peer: str = "", dc: str = "",
@@ -50,20 +51,14 @@ def test_the_source_of_a_multi_port_pod_is_its_first_service() -> None:
     assert Fact(Ref("Deployment", "broken", "apps"), "t", "refused").source == "broken"
 
 
-@dataclass(frozen=True)
-class Settings:
-    enable_namespaces: bool = True
-    mirroring: bool = True
-    mirroring_prefix: str = "k8s-"
-    destination_namespace: str = "default"
-    partition: str = ""
+MIRRORING = StubSettings(enable_namespaces=True, mirroring=True, mirroring_prefix="k8s-")
 
 
 def test_consul_namespace_mirrors_with_its_prefix_or_uses_one_destination() -> None:
-    assert mesh.consul_namespace(Settings(), "apps") == "k8s-apps"
-    assert mesh.consul_namespace(Settings(mirroring=False, destination_namespace="x"), "a") == "x"
-    assert mesh.consul_namespace(Settings(enable_namespaces=False), "apps") == ""
-    assert mesh.consul_namespace(object(), "apps") == ""  # settings without namespaces at all
+    assert mesh.consul_namespace(MIRRORING, "apps") == "k8s-apps"
+    one = dataclasses.replace(MIRRORING, mirroring=False, destination_namespace="x")
+    assert mesh.consul_namespace(one, "a") == "x"
+    assert mesh.consul_namespace(StubSettings(), "apps") == ""  # without Consul namespaces
 
 
 def test_registered_keeps_the_first_workload_of_each_service() -> None:

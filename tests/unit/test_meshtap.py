@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from consul_inject import meshtap, pipeline
 from consul_inject.problems import Problem
 from consul_inject.report import Report
+from tests.conftest import StubSettings
 
 INTENTIONS = "---\nkind: ServiceIntentions\nmetadata: {name: api}\nspec:\n  destination: {name: api}\n"
 
 
-@dataclass(frozen=True)
-class On:
-    intentions: bool = True
+def On(intentions: bool = True) -> StubSettings:
+    return StubSettings(intentions=intentions)
 
 
 def test_held_only_when_intentions_are_on() -> None:

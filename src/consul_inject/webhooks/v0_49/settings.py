@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import checked
-from consul_inject.values.tree import value_at
+from consul_inject.webhooks import chartvalues
 from consul_inject.webhooks.common import consul_fullname
 
 _PEM_RE = re.compile(
@@ -109,52 +109,6 @@ def _refused(key: str, message: str) -> ConsulInjectError:
     return ConsulInjectError(Problem(message, key=key, where="values"))
 
 
-class _Values:
-    """Reads of checked chart values by dotted path (the schema fixed their types)."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = values
-
-    def raw(self, path: str) -> Any:
-        return value_at(self.values, path)
-
-    def boolean(self, path: str, default: bool) -> bool:
-        value = self.raw(path)
-        return default if value is None else bool(value)
-
-    def dash_boolean(self, path: str, inherit: bool) -> bool:
-        """Keys whose "-" means "follow the global switch"."""
-        return inherit if self.raw(path) == "-" else self.boolean(path, inherit)
-
-    def string(self, path: str, default: str = "") -> str:
-        value = self.raw(path)
-        return default if value is None else str(value)
-
-    def name_list(self, path: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.raw(path)
-        return default if value is None else tuple(value)
-
-    def number(self, path: str, default: int) -> int:
-        """Ports and counts: a whole number (the schema allows digits in a string for some)."""
-        value = self.raw(path)
-        return default if value is None else int(value)
-
-    def quantity(self, path: str) -> str | None:
-        value = self.raw(path)
-        return None if value is None or value == "" else str(value)
-
-    def resources(self, path: str, default: Resources) -> Resources:
-        def pick(sub: str, fallback: str | None) -> str | None:
-            return self.quantity(f"{path}.{sub}") or fallback
-
-        return Resources(
-            pick("requests.cpu", default.cpu_request),
-            pick("limits.cpu", default.cpu_limit),
-            pick("requests.memory", default.memory_request),
-            pick("limits.memory", default.memory_limit),
-        )
-
-
 def from_values(
     values: Mapping[str, Any],
     *,
@@ -170,13 +124,13 @@ def from_values(
     is refused here depends on the command line: TLS without --consul-ca-file, a CA file that
     is not PEM, a DNS IP that is not an IP, a release name that makes the ACL auth method name
     unsafe for the init script."""
-    v = _Values(checked(values))
+    v = chartvalues.Reader(checked(values))
     fullname = consul_fullname(values, release)
     return Settings(
         **_gates(v),
         **_images(v),
         **_consul(v, fullname, release),
-        **_metrics(v),
+        **chartvalues.metrics(v),
         consul_ca_cert=_ca_text(ca_cert) if v.boolean("global.tls.enabled", False) else "",
         tproxy=v.boolean("connectInject.transparentProxy.defaultEnabled", True),
         overwrite_probes=v.boolean("connectInject.transparentProxy.defaultOverwriteProbes", True),
@@ -197,7 +151,7 @@ def from_values(
     )
 
 
-def _gates(v: _Values) -> dict[str, Any]:
+def _gates(v: chartvalues.Reader) -> dict[str, Any]:
     """What decides whether a pod is injected."""
     enabled = v.raw("connectInject.enabled") is None or v.dash_boolean(
         "connectInject.enabled", v.boolean("global.enabled", True))
@@ -212,7 +166,7 @@ def _gates(v: _Values) -> dict[str, Any]:
     }
 
 
-def _images(v: _Values) -> dict[str, Any]:
+def _images(v: chartvalues.Reader) -> dict[str, Any]:
     return {
         "image_consul": v.string("connectInject.imageConsul")
         or v.string("global.image", Settings.image_consul),
@@ -223,7 +177,7 @@ def _images(v: _Values) -> dict[str, Any]:
     }
 
 
-def _consul(v: _Values, fullname: str, release: str) -> dict[str, Any]:
+def _consul(v: chartvalues.Reader, fullname: str, release: str) -> dict[str, Any]:
     """Where and how sidecars register: ACLs, partition, namespaces, the API timeout."""
     partitions = v.boolean("global.adminPartitions.enabled", False)
     return {
@@ -239,19 +193,7 @@ def _consul(v: _Values, fullname: str, release: str) -> dict[str, Any]:
     }
 
 
-def _metrics(v: _Values) -> dict[str, Any]:
-    prefix = "connectInject.metrics."
-    return {
-        "metrics": v.dash_boolean(prefix + "defaultEnabled",
-                                  v.boolean("global.metrics.enabled", False)),
-        "metrics_merging": v.boolean(prefix + "defaultEnableMerging", False),
-        "merged_metrics_port": str(v.number(prefix + "defaultMergedMetricsPort", 20100)),
-        "prometheus_scrape_port": str(v.number(prefix + "defaultPrometheusScrapePort", 20200)),
-        "prometheus_scrape_path": v.string(prefix + "defaultPrometheusScrapePath") or "/metrics",
-    }
-
-
-def _auth_method(v: _Values, fullname: str, release: str) -> str:
+def _auth_method(v: chartvalues.Reader, fullname: str, release: str) -> str:
     """overrideAuthMethodName, else `<fullname>-k8s-auth-method` with ACLs managed. The init
     script quotes it, so a release name that makes it unsafe is refused."""
     auth_method = v.string("connectInject.overrideAuthMethodName")

@@ -16,7 +16,7 @@ from typing import Any
 from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import checked
-from consul_inject.values.tree import value_at
+from consul_inject.webhooks import chartvalues
 from consul_inject.webhooks.base import SettingsContext
 from consul_inject.webhooks.common import consul_fullname
 
@@ -145,42 +145,6 @@ class Settings:
         return "v" + self.variant.release
 
 
-class _Values:
-    """Reads of checked chart values by dotted path (the schema fixed their types)."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = values
-
-    def raw(self, path: str) -> Any:
-        return value_at(self.values, path)
-
-    def boolean(self, path: str, default: bool) -> bool:
-        value = self.raw(path)
-        return default if value is None else bool(value)
-
-    def dash_boolean(self, path: str, inherit: bool) -> bool:
-        """Keys whose "-" means "follow another switch"."""
-        return inherit if self.raw(path) in ("-", None) else bool(self.raw(path))
-
-    def string(self, path: str, default: str = "") -> str:
-        value = self.raw(path)
-        return default if value is None else str(value)
-
-    def number(self, path: str, default: int) -> int:
-        value = self.raw(path)
-        return default if value is None or value == "" else int(value)
-
-    def resources(self, path: str, default: Resources) -> Resources:
-        def pick(sub: str, fallback: str | None) -> str | None:
-            value = self.raw(f"{path}.{sub}")
-            return fallback if value is None else str(value)
-
-        return Resources(pick("requests.cpu", default.cpu_request),
-                         pick("limits.cpu", default.cpu_limit),
-                         pick("requests.memory", default.memory_request),
-                         pick("limits.memory", default.memory_limit))
-
-
 def _refused(key: str, message: str) -> ConsulInjectError:
     return ConsulInjectError(Problem(message, key=key, where="values"))
 
@@ -188,7 +152,7 @@ def _refused(key: str, message: str) -> ConsulInjectError:
 def from_values(values: Mapping[str, Any], context: SettingsContext,
                 variant: Variant = V2_0) -> Settings:
     """Settings from merged, checked chart values of `variant`'s chart (defaults live here)."""
-    v = _Values(checked(values))
+    v = chartvalues.Reader(checked(values))
     fullname = consul_fullname(values, context.release)
     tproxy = v.boolean("connectInject.transparentProxy.defaultEnabled", True)
     lifecycle = "connectInject.sidecarProxy.lifecycle."
@@ -199,7 +163,7 @@ def from_values(values: Mapping[str, Any], context: SettingsContext,
         **_gates(v, variant),
         **_servers(v, fullname, context, variant),
         **_consul(v, fullname, context),
-        **_metrics(v),
+        **chartvalues.metrics(v),
         image_consul_k8s=v.string("connectInject.image")
         or v.string("global.imageK8S", f"hashicorp/consul-k8s-control-plane:{variant.release}"),
         image_dataplane=v.string("global.imageConsulDataplane",
@@ -246,20 +210,20 @@ def from_values(values: Mapping[str, Any], context: SettingsContext,
     )
 
 
-def _gates(v: _Values, variant: Variant) -> dict[str, Any]:
+def _gates(v: chartvalues.Reader, variant: Variant) -> dict[str, Any]:
     return {
         "enabled": v.dash_boolean("connectInject.enabled", v.boolean("global.enabled", True)),
         "require_annotation": not v.boolean("connectInject.default", False),
-        "allow_namespaces": tuple(v.raw("connectInject.k8sAllowNamespaces") or ("*",))
-        if v.raw("connectInject.k8sAllowNamespaces") is not None else ("*",),
-        "deny_namespaces": tuple(v.raw("connectInject.k8sDenyNamespaces") or ()),
+        # an empty allow list injects nothing, as the webhook's empty set does
+        "allow_namespaces": v.name_list("connectInject.k8sAllowNamespaces", ("*",)),
+        "deny_namespaces": v.name_list("connectInject.k8sDenyNamespaces"),
         "namespace_selector": v.string("connectInject.namespaceSelector",
                                        variant.namespace_selector),
         "consul_app_name": v.string("nameOverride") or "consul",
     }
 
 
-def _servers(v: _Values, fullname: str, context: SettingsContext,
+def _servers(v: chartvalues.Reader, fullname: str, context: SettingsContext,
              variant: Variant) -> dict[str, Any]:
     """Where the pods reach the Consul servers, and how (spec section 4.1)."""
     ext = v.boolean("externalServers.enabled", False)
@@ -285,7 +249,7 @@ def _servers(v: _Values, fullname: str, context: SettingsContext,
     }
 
 
-def _consul(v: _Values, fullname: str, context: SettingsContext) -> dict[str, Any]:
+def _consul(v: chartvalues.Reader, fullname: str, context: SettingsContext) -> dict[str, Any]:
     """ACL login, admin partition, Consul namespaces, the API timeout."""
     partitions = v.boolean("global.adminPartitions.enabled", False)
     auth_method = v.string("connectInject.overrideAuthMethodName")
@@ -302,18 +266,6 @@ def _consul(v: _Values, fullname: str, context: SettingsContext) -> dict[str, An
         "api_timeout": gocompat.format_duration(
             gocompat.parse_duration(v.string("global.consulAPITimeout", "5s")) or 5 * 10**9),
         "release_namespace": context.release_namespace,
-    }
-
-
-def _metrics(v: _Values) -> dict[str, Any]:
-    prefix = "connectInject.metrics."
-    return {
-        "metrics": v.dash_boolean(prefix + "defaultEnabled",
-                                  v.boolean("global.metrics.enabled", False)),
-        "metrics_merging": v.boolean(prefix + "defaultEnableMerging", False),
-        "merged_metrics_port": str(v.number(prefix + "defaultMergedMetricsPort", 20100)),
-        "prometheus_scrape_port": str(v.number(prefix + "defaultPrometheusScrapePort", 20200)),
-        "prometheus_scrape_path": v.string(prefix + "defaultPrometheusScrapePath") or "/metrics",
     }
 
 

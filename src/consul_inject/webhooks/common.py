@@ -4,6 +4,7 @@ namespace of a pod, and the Envoy extra-args split."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
@@ -216,3 +217,29 @@ def should_inject(settings: Gates, annotations: Mapping[str, Any], namespace: st
     if settings.require_annotation:
         return Decision(False, f"no {podmeta.INJECT} annotation and connectInject.default is false")
     return Decision(True, "connectInject.default is true")
+
+
+_EXCLUSIONS = {
+    "port": (re.compile(r"^[0-9]{1,5}\Z"),
+             'expected a comma list of port numbers such as "8080,9090" (no spaces)'),
+    "uid": (re.compile(r"^[0-9]{1,10}\Z"),
+            'expected a comma list of numeric user IDs such as "5996,1000"'),
+}
+
+
+def check_exclusions(key: str, items: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    """The items of a transparent-proxy exclusion annotation, each a port, an IP or CIDR, or a
+    user ID: iptables rejects anything else only once the pod starts, and 0.49's init script
+    would run it as shell text."""
+    for item in items:
+        if kind == "cidr":
+            if not gocompat.is_ip_or_cidr(item):
+                raise TemplateError(key, f'item "{item}" is not an IP address or CIDR',
+                                    'expected a comma list such as "10.0.0.0/8,192.168.1.1"')
+            continue
+        pattern, form = _EXCLUSIONS[kind]
+        if not pattern.match(item):
+            raise TemplateError(key, f'item "{item}" is not valid', form)
+        if kind == "port" and not 1 <= int(item) <= 65535:
+            raise TemplateError(key, f'item "{item}" is outside 1-65535')
+    return items

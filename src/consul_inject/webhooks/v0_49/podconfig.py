@@ -87,26 +87,9 @@ def _unprivileged_port(annotations: Mapping[str, Any], key: str, default: str, l
     return value
 
 
-def _list(annotations: Mapping[str, Any], key: str, check: re.Pattern[str] | None,
-          form: str) -> tuple[str, ...]:
+def _exclusions(annotations: Mapping[str, Any], key: str, kind: str) -> tuple[str, ...]:
     value = ann.get(annotations, key)
-    if value is None:
-        return ()
-    items = ann.split_list(value)
-    for item in items:
-        if check is not None and not check.match(item):
-            raise TemplateError(key, f'item "{item}" is not valid', form)
-    return tuple(items)
-
-
-def _cidrs(annotations: Mapping[str, Any]) -> tuple[str, ...]:
-    items = _list(annotations, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, None, "")
-    for item in items:
-        if not gocompat.is_ip_or_cidr(item):
-            raise TemplateError(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, f'item "{item}" is not an IP '
-                                  "address or CIDR", "expected a comma list such as "
-                                  '"10.0.0.0/8,192.168.1.1"')
-    return items
+    return common.check_exclusions(key, tuple(ann.split_list(value or "")), kind)
 
 
 def _json_list(annotations: Mapping[str, Any], key: str, what: str) -> tuple[dict[str, Any], ...]:
@@ -232,11 +215,10 @@ def _proxy(settings: Settings, a: Mapping[str, Any], spec: Mapping[str, Any],
             a, (ann.CONSUL_SIDECAR_CPU_REQUEST, ann.CONSUL_SIDECAR_CPU_LIMIT,
                 ann.CONSUL_SIDECAR_MEMORY_REQUEST, ann.CONSUL_SIDECAR_MEMORY_LIMIT),
             settings.consul_sidecar_resources) if merged_metrics else {},
-        "exclude_inbound": _ports(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
-        "exclude_outbound": _ports(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
-        "exclude_cidrs": _cidrs(a),
-        "exclude_uids": _list(a, ann.TPROXY_EXCLUDE_UIDS, re.compile(r"^[0-9]{1,10}\Z"),
-                              'expected a comma list of numeric user IDs such as "5996,1000"'),
+        "exclude_inbound": _exclusions(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS, "port"),
+        "exclude_outbound": _exclusions(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS, "port"),
+        "exclude_cidrs": _exclusions(a, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS, "cidr"),
+        "exclude_uids": _exclusions(a, ann.TPROXY_EXCLUDE_UIDS, "uid"),
         "upstreams": tuple(ups.parse(upstreams, spec, namespaces=settings.enable_namespaces,
                                      partitions=bool(settings.partition))) if upstreams else (),
         "mount_volume_containers": tuple(ann.split_list(ann.get(a, ann.MOUNT_VOLUME) or "")),
@@ -266,15 +248,6 @@ def resolve(
         consul_namespace=consul_namespace(settings, namespace), tproxy=tproxy,
         overwrite_probes=overwrite, consul_dns_ip=settings.consul_dns_ip if dns else "",
         health_check=health, **metrics, **_proxy(settings, a, spec, metrics["merged_metrics"]))
-
-
-def _ports(annotations: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    items = _list(annotations, key, re.compile(r"^[0-9]{1,5}\Z"),
-                  'expected a comma list of port numbers such as "8080,9090" (no spaces)')
-    for item in items:
-        if not 1 <= int(item) <= 65535:
-            raise TemplateError(key, f'item "{item}" is outside 1-65535')
-    return items
 
 
 def _service_metrics_port(a: Mapping[str, Any], spec: Mapping[str, Any]) -> int:

@@ -17,7 +17,12 @@ from typing import Any
 from consul_inject import gocompat, podmeta, workloads
 from consul_inject.problems import TemplateError
 from consul_inject.webhooks.base import Upstream
-from consul_inject.webhooks.common import consul_namespace, envoy_extra_args, label_bool
+from consul_inject.webhooks.common import (
+    check_exclusions,
+    consul_namespace,
+    envoy_extra_args,
+    label_bool,
+)
 from consul_inject.webhooks.v2_0 import annotations as ann
 from consul_inject.webhooks.v2_0 import upstreams as ups
 from consul_inject.webhooks.v2_0.metrics import Metrics, resolve_metrics
@@ -209,10 +214,15 @@ def resolve(settings: Settings, meta: Mapping[str, Any], spec: Mapping[str, Any]
         extra_args=tuple(envoy_extra_args(ann.ENVOY_EXTRA_ARGS, extra)) if extra is not None
         else tuple(envoy_extra_args("connectInject.envoyExtraArgs", settings.envoy_extra_args)),
         sidecar_resources=_resources(a, settings.sidecar_resources),
-        exclude_inbound=_list(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS),
-        exclude_outbound=_list(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS),
-        exclude_cidrs=_list(a, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS),
-        exclude_uids=_list(a, ann.TPROXY_EXCLUDE_UIDS),
+        # 2.0 keeps empty items ("" is one): refused with the rest of what iptables rejects
+        exclude_inbound=check_exclusions(ann.TPROXY_EXCLUDE_INBOUND_PORTS,
+                                         _list(a, ann.TPROXY_EXCLUDE_INBOUND_PORTS), "port"),
+        exclude_outbound=check_exclusions(ann.TPROXY_EXCLUDE_OUTBOUND_PORTS,
+                                          _list(a, ann.TPROXY_EXCLUDE_OUTBOUND_PORTS), "port"),
+        exclude_cidrs=check_exclusions(ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS,
+                                       _list(a, ann.TPROXY_EXCLUDE_OUTBOUND_CIDRS), "cidr"),
+        exclude_uids=check_exclusions(ann.TPROXY_EXCLUDE_UIDS, _list(a, ann.TPROXY_EXCLUDE_UIDS),
+                                      "uid"),
         upstreams=tuple(ups.parse(upstream_text, spec, settings)) if upstream_text else (),
         upstream_env=tuple(ups.env_vars(upstream_text, spec, settings.dual_stack)),
         mount_volume_containers=_list(a, ann.MOUNT_VOLUME),

@@ -215,9 +215,26 @@ def test_tv84_exclusions_and_uids_in_the_webhook_order() -> None:
     assert config["ExcludeUIDs"] == ["5996", "4444", "44444"]
 
 
-def test_an_empty_exclusion_annotation_is_one_empty_item() -> None:
-    config = redirect(pod({P + "transparent-proxy-exclude-outbound-ports": ""}))
-    assert config["ExcludeOutboundPorts"] == [""]
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("transparent-proxy-exclude-outbound-ports", "", 'item "" is not valid'),
+    ("transparent-proxy-exclude-inbound-ports", "8080,99999", 'item "99999" is outside 1-65535'),
+    ("transparent-proxy-exclude-outbound-cidrs", "10.0.0.0/8,$(reboot)",
+     'item "$(reboot)" is not an IP address or CIDR'),
+    ("transparent-proxy-exclude-uids", "5996, 1000", 'item " 1000" is not valid'),
+])
+def test_exclusions_iptables_would_reject_are_refused(key: str, value: str, problem: str) -> None:
+    """The webhook copies the items into the iptables JSON unchecked (an empty annotation is one
+    empty item), so connect-init fails once the pod starts; they are refused up front."""
+    found = refusal(pod({P + key: value}), TPROXY)
+    assert found.key == P + key
+    assert found.message == problem
+
+
+def test_valid_exclusions_reach_the_iptables_config() -> None:
+    config = redirect(pod({P + "transparent-proxy-exclude-outbound-ports": "8080,9090",
+                           P + "transparent-proxy-exclude-outbound-cidrs": "10.0.0.0/8"}))
+    assert config["ExcludeOutboundPorts"] == ["8080", "9090"]
+    assert config["ExcludeOutboundCIDRs"] == ["10.0.0.0/8"]
 
 
 def test_tv85_invalid_enable_metrics() -> None:

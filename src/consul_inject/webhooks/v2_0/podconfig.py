@@ -121,7 +121,7 @@ def _redirection(settings: Settings, a: Mapping[str, Any], namespace: str,
             "is not known offline",
             "pass --cluster-dns-ip (kubectl -n kube-system get svc kube-dns -o "
             "jsonpath='{.spec.clusterIP}'), or turn Consul DNS off (values dns.enabled: false, "
-            f'or {ann.CONSUL_DNS}: "false" on the pod)')
+            f'or {ann.CONSUL_DNS}: "false" on the pod); --consul-dns-ip is 0.49\'s and not read')
     return tproxy, overwrite, dns
 
 

@@ -153,11 +153,6 @@ def from_values(values: Mapping[str, Any], context: SettingsContext,
                 variant: Variant = V2_0) -> Settings:
     """Settings from merged, checked chart values of `variant`'s chart (defaults live here)."""
     v = chartvalues.Reader(checked(values))
-    if context.dns_ip:
-        raise ConsulInjectError(Problem(
-            "is the consul-k8s 0.49 Consul DNS Service IP; under 1.9/2.0 consul-dataplane answers "
-            "Consul DNS itself and the pod lists the cluster resolver after it: pass "
-            "--cluster-dns-ip", key="--consul-dns-ip"))
     fullname = consul_fullname(values, context.release)
     tproxy = v.boolean("connectInject.transparentProxy.defaultEnabled", True)
     lifecycle = "connectInject.sidecarProxy.lifecycle."

@@ -112,14 +112,6 @@ def test_sidecar_resources_and_log_level() -> None:
     assert s.log_level == "debug"
 
 
-def test_the_0_49_consul_dns_ip_is_refused_with_its_replacement() -> None:
-    with pytest.raises(ConsulInjectError) as info:
-        from_values({}, SettingsContext(dns_ip="10.0.0.53"))
-    (problem,) = info.value.problems
-    assert problem.key == "--consul-dns-ip"
-    assert "pass --cluster-dns-ip" in problem.message
-
-
 def test_an_empty_allow_list_injects_nothing() -> None:
     assert from_values({"connectInject": {"k8sAllowNamespaces": []}},
                        SettingsContext()).allow_namespaces == ()

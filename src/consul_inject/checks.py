@@ -58,17 +58,26 @@ def record_created(created: list[dict[str, Any]], index: ReleaseIndex, namespace
     return refs
 
 
-def runs_privileged(outcome: Outcome) -> bool:
-    """Does the injected pod run an init container privileged (transparent proxy without CNI)?"""
+def runs_privileged(outcome: Outcome) -> str | None:
+    """How the injected pod's init container rewrites iptables for transparent proxy without
+    CNI: "privileged" (0.49, OpenShift), "root" (1.9/2.0: root with NET_ADMIN), or None."""
     spec = (outcome.template or {}).get("spec") or {}
-    return any((c.get("securityContext") or {}).get("privileged")
-               for c in spec.get("initContainers") or [] if isinstance(c, dict))
+    contexts = [c.get("securityContext") or {} for c in spec.get("initContainers") or []
+                if isinstance(c, dict)]
+    if any(isinstance(x, dict) and x.get("privileged") for x in contexts):
+        return "privileged"
+    if any(isinstance(x, dict) and x.get("runAsUser") == 0
+           and "NET_ADMIN" in ((x.get("capabilities") or {}).get("add") or []) for x in contexts):
+        return "root"
+    return None
 
 
-def privileged_note(refs: list[str]) -> str | None:
+def privileged_note(refs: list[str], how: str = "privileged") -> str | None:
     if not refs:
         return None
     shown = ", ".join(refs[:3]) + (" and others" if len(refs) > 3 else "")
-    return (f"{len(refs)} injected pod(s) ({shown}) run consul-connect-inject-init privileged, as "
-            "root with NET_ADMIN, to set up transparent proxy; connectInject.cni.enabled=true (the "
-            "consul-cni plugin) sets up the redirect on the node instead")
+    what = "privileged, as root with NET_ADMIN," if how == "privileged" else \
+        "as root with NET_ADMIN (not privileged)"
+    return (f"{len(refs)} injected pod(s) ({shown}) run consul-connect-inject-init {what} to set up "
+            "transparent proxy; connectInject.cni.enabled=true (the consul-cni plugin) sets up the "
+            "redirect on the node instead")

@@ -88,7 +88,8 @@ class _Run:
         self.index = ReleaseIndex()
         self.settings_maps: list[dict[str, Any]] = []  # the chart's settings ConfigMaps
         self.created: list[dict[str, Any]] = []  # documents to emit before the current one
-        self.privileged: list[str] = []  # injected pods whose init container runs privileged
+        # injected pods whose init container rewrites iptables: "privileged" or "root"
+        self.privileged: dict[str, list[str]] = {"privileged": [], "root": []}
         self.facts: list[mesh.Fact] = []
 
     def configure(self, settings: Any) -> None:
@@ -168,8 +169,8 @@ class _Run:
         self.created.extend(found.created)
         for warning in outcome.injection.warnings + found.binding.warnings + outcome.advice:
             self.report.warn(where, ref, warning)
-        if checks.runs_privileged(outcome):
-            self.privileged.append(str(ref))
+        if how := checks.runs_privileged(outcome):
+            self.privileged[how].append(str(ref))
         self.report.entries.append(Entry(
             ref, where, "injected", outcome.reason, found.binding.consul_services,
             tuple(u.raw.strip() for u in outcome.injection.upstreams)))
@@ -211,9 +212,9 @@ class _Run:
         return text
 
     def notes(self) -> None:
-        note = checks.privileged_note(self.privileged)
-        if note:
-            self.report.notes.append(note)
+        for how, refs in self.privileged.items():
+            if note := checks.privileged_note(refs, how):
+                self.report.notes.append(note)
 
 
 def _rewrite(doc: passes.Doc, new: dict[str, Any]) -> str:

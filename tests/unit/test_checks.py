@@ -103,21 +103,26 @@ def test_record_created_of_nothing() -> None:
         Ref("ServiceAccount", "a", "other")
 
 
-@pytest.mark.parametrize(("inits", "privileged"), [
-    ([], False),
-    ([{"name": "copy"}], False),
-    ([{"name": "init", "securityContext": {"privileged": False}}], False),
-    ([{"name": "copy"}, {"name": "init", "securityContext": {"privileged": True}}], True),
-    (["junk", {"name": "init", "securityContext": None}], False),
+ROOT = {"runAsUser": 0, "capabilities": {"add": ["NET_ADMIN"]}, "privileged": False}
+
+
+@pytest.mark.parametrize(("inits", "how"), [
+    ([], None),
+    ([{"name": "copy"}], None),
+    ([{"name": "init", "securityContext": {"privileged": False}}], None),
+    ([{"name": "copy"}, {"name": "init", "securityContext": {"privileged": True}}], "privileged"),
+    ([{"name": "init", "securityContext": ROOT}], "root"),
+    ([{"name": "init", "securityContext": {**ROOT, "capabilities": {"drop": ["ALL"]}}}], None),
+    (["junk", {"name": "init", "securityContext": None}], None),
 ])
-def test_runs_privileged(inits: list[Any], privileged: bool) -> None:
+def test_runs_privileged(inits: list[Any], how: str | None) -> None:
     injected = template(initContainers=inits)
-    assert checks.runs_privileged(outcome(template(), injected)) is privileged
+    assert checks.runs_privileged(outcome(template(), injected)) == how
 
 
 def test_runs_privileged_without_a_template() -> None:
     skipped = Outcome(outcome(template()).workload, "skipped")
-    assert checks.runs_privileged(skipped) is False
+    assert checks.runs_privileged(skipped) is None
 
 
 def test_privileged_note() -> None:
@@ -127,6 +132,9 @@ def test_privileged_note() -> None:
     assert one.startswith('1 injected pod(s) (deployment "a") run consul-connect-inject-init '
                           "privileged")
     assert "connectInject.cni.enabled=true" in one
+    root = checks.privileged_note(['deployment "a"'], "root")
+    assert root is not None
+    assert "as root with NET_ADMIN (not privileged) to set up transparent proxy" in root
     many = checks.privileged_note([f'pod "{n}"' for n in "abcde"])
     assert many is not None
     assert many.startswith('5 injected pod(s) (pod "a", pod "b", pod "c" and others) run')

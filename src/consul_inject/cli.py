@@ -38,7 +38,8 @@ unless connectInject.default=true.
 
 EPILOG = """\
 commands (each has --help):
-  inject PATH...       inject files, folders or - (stdin); -o FILE, --in-place, --reinject
+  inject PATH...       inject files, folders or - (stdin), all one release; -o FILE,
+                       --in-place, --reinject (kustomizations, Chart.yaml, values files left out)
   uninject PATH...     remove an injection again (restores the original manifests)
   validate VALUES...   check Consul chart values: every problem as file:line:col
   schema               print the values JSON Schema
@@ -55,6 +56,9 @@ examples:
   consul-inject helm -f consul-values.yaml -- install web ./chart -n apps
   consul-inject inject deploy.yaml --set connectInject.default=true -o injected.yaml
   consul-inject -f consul-values.yaml --set 'connectInject.k8sDenyNamespaces={legacy}'
+  kubectl kustomize overlays/prod | consul-inject -n apps
+  consul-inject inject k8s/ --in-place --reinject --consul-k8s-version 2.0 \\
+      --cluster-dns-ip 10.96.0.10 -f consul-2.0-values.yaml
 
 The report (one line per workload) goes to stderr and to the log file ($CONSUL_INJECT_LOG,
 default ~/.local/state/consul-inject/last-run.log): Helm 3 drops a successful post-renderer's

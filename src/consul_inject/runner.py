@@ -111,6 +111,7 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
     run = [src for src in inputs if not src.left_out]  # kustomizations, values, ... are not
     spools: list[sources.Spool] = []
     results: list[pipeline.Result] = []
+    tap: meshtap.Tap | None = None  # inject --intentions: one over the whole release
     try:
         shared = _index_release(args, run, mode, len(inputs) > 1)
         for part, src in enumerate(run):
@@ -122,12 +123,15 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
             options = _options(args, src, mode, len(inputs) > 1)
             # --in-place compares the result with the file; otherwise the bytes are handed over
             # (inline, no local name) so that the pipeline holds the only reference.
-            tap = meshtap.Tap(spool.write, lambda: configure.current) if mode != "uninject" else None
+            if mode != "uninject" and (tap is None or in_place):
+                tap = meshtap.Tap(spool.write, lambda: configure.current)
             results.append(pipeline.run_release(src.data if in_place else src.take(), configure,
                                                 options, tap or spool.write, shared=shared,
                                                 part=part))
-            if tap is not None:  # inject --intentions: the release's intentions after it
+            if tap is not None and in_place:
                 tap.finish(results[-1], options.namespace)
+        if tap is not None and results:
+            _finish_intentions(tap, results, in_place, args.namespace or "default")
         if results:  # the values' warnings once, ahead of the first input's
             results[0].report.warnings[:0] = configure.warnings
         errors = [e.text() for r in results for e in r.report.errors]
@@ -183,6 +187,23 @@ def _in_order(inputs: list[sources.Source], results: list[pipeline.Result],
     fate = "left as it is" if in_place else "not in the output"
     return [report_mod.Report(left_out=f"{src.left_out}, not a Kubernetes manifest; {fate}")
             if src.left_out else next(done).report for src in inputs]
+
+
+def _finish_intentions(tap: meshtap.Tap, results: list[pipeline.Result], in_place: bool,
+                       namespace: str) -> None:
+    """The release's intentions after the whole stream, planned over every input's workloads
+    (a destination reached from two files gets one ServiceIntentions)."""
+    if not tap.enabled():
+        return
+    if in_place:
+        if len(results) > 1:
+            raise ConsulInjectError(
+                "--intentions with --in-place over several files would add a ServiceIntentions "
+                "to each file for destinations they share, and one would replace another; write "
+                "them to a file of their own: consul-inject intentions PATH... -o intentions.yaml")
+        return
+    last = results[-1]
+    tap.finish(pipeline.Result("", last.report, [f for r in results for f in r.facts]), namespace)
 
 
 def _commit_in_place(args: argparse.Namespace, inputs: list[sources.Source],

@@ -275,3 +275,35 @@ def test_values_warnings_reach_the_report_once_and_strict_refuses_them(cli: Cli,
     code, out, stderr = cli("inject", manifest, "--strict", "--set", prefix)
     assert (code, out) == (1, b"")
     assert "--strict: --set " + prefix in stderr
+
+
+def _client(name: str) -> str:
+    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n"
+            f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata:\n"
+            f"      labels: {{app: {name}}}\n      annotations:\n"
+            "        consul.hashicorp.com/connect-inject: \"true\"\n"
+            "        consul.hashicorp.com/connect-service-upstreams: \"api:9090\"\n"
+            f"    spec:\n      serviceAccountName: {name}\n"
+            f"      containers: [{{name: app, image: app:1, ports: [{{containerPort: 8080}}]}}]\n"
+            f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\n"
+            f"spec: {{selector: {{app: {name}}}, ports: [{{port: 80, targetPort: 8080}}]}}\n")
+
+
+def test_intentions_over_several_files_are_planned_for_the_whole_release(
+        cli: Cli, tmp_path: Path) -> None:
+    """Two files whose workloads call one destination: one ServiceIntentions with both
+    sources after the stream, not one per file."""
+    for name in ("web", "batch"):
+        (tmp_path / f"{name}.yaml").write_text(_client(name))
+    code, out, stderr = cli("inject", tmp_path / "web.yaml", tmp_path / "batch.yaml",
+                            "--intentions", "--missing-service", "warn")
+    assert code == 0, stderr
+    assert out.count(b"kind: ServiceIntentions") == 1
+    tail = out.split(b"kind: ServiceIntentions", 1)[1]
+    assert b"name: batch" in tail
+    assert b"name: web" in tail
+    code, _, stderr = cli("inject", tmp_path / "web.yaml", tmp_path / "batch.yaml", "--in-place",
+                          "--intentions", "--missing-service", "warn")
+    assert code == 1
+    assert "a file of their own: consul-inject intentions" in stderr
+    assert b"ServiceIntentions" not in (tmp_path / "web.yaml").read_bytes()

@@ -99,6 +99,28 @@ def test_demo_and_schema(installed: Installed) -> None:
     assert json.loads(schema.stdout)["$schema"].startswith("http://json-schema.org/draft-07")
 
 
+def test_the_dataplane_version_from_the_wheel(installed: Installed) -> None:
+    """The 1.9/2.0 schemas (overlay files) and engine ship in the wheel: a 2.0 values key
+    validates, a 0.49 one names its version, and Helm 4 injects consul-dataplane."""
+    values = installed.home / "v2.yaml"
+    values.write_text('global:\n  imageConsulDataplane: "hashicorp/consul-dataplane:2.0.3"\n')
+    ok = installed.run([installed.program, "validate", "--consul-k8s-version", "2.0", values])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    values.write_text('global:\n  imageEnvoy: "envoyproxy/envoy:v1.23.10"\n')
+    old = installed.run([installed.program, "validate", "--consul-k8s-version", "2.0", values])
+    assert old.returncode == 1
+    assert "is a consul-k8s 0.49 value" in old.stdout + old.stderr
+    plugins = installed.run([installed.program, "plugin", "path"]).stdout.strip()
+    out = installed.run([HELM[4], "template", "web", "static-server", "--namespace", "apps",
+                         "--post-renderer", "consul-inject",
+                         "--post-renderer-args=--namespace=apps",
+                         "--post-renderer-args=--consul-k8s-version=2.0",
+                         "--post-renderer-args=--cluster-dns-ip=10.96.0.10"],
+                        HELM_PLUGINS=plugins)
+    assert out.returncode == 0, out.stderr
+    assert "image: hashicorp/consul-dataplane:2.0.3" in out.stdout
+
+
 def test_plugin_path_is_the_shipped_plugin(installed: Installed) -> None:
     out = installed.run([installed.program, "plugin", "path"])
     assert out.returncode == 0, out.stderr

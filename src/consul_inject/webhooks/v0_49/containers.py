@@ -6,6 +6,7 @@ resources, volumeMounts, securityContext), so output reads like what the API ser
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -50,20 +51,51 @@ def copy_consul_bin(settings: Settings) -> dict[str, Any]:
     return container
 
 
-@lru_cache(maxsize=1)
-def _script_template() -> jinja2.Template:
-    # jinja2 is imported only when a pod is injected: pass-through runs stay fast to start.
+TEMPLATE = "connect-init.sh.j2"
+
+
+def _environment(loader: bool) -> jinja2.Environment:
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("consul_inject.webhooks.v0_49", "templates"),
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("consul_inject.webhooks.v0_49", "templates") if loader
+        else None,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,
         undefined=jinja2.StrictUndefined,
     )
-    return env.get_template("connect-init.sh.j2")
+
+
+@lru_cache(maxsize=1)
+def _script_template() -> jinja2.Template:
+    """The init-script template: jinja2's Python for it, compiled ahead of time (see
+    tools/compile_init_template.py) when it was compiled by the jinja2 installed, else
+    compiled now. jinja2 is imported only when a pod is injected."""
+    import jinja2
+
+    from consul_inject.webhooks.v0_49 import initscript_compiled as ahead
+
+    if jinja2.__version__ != ahead.JINJA2:
+        return _environment(loader=True).get_template(TEMPLATE)
+    env = _environment(loader=False)
+    namespace: dict[str, Any] = {"environment": env, "__file__": ahead.__file__}
+    exec(compile(ahead.SOURCE, ahead.__file__, "exec"), namespace)  # our own generated code
+    return env.template_class.from_module_dict(env, namespace, env.make_globals(None))
+
+
+def compiled_module_text() -> str:
+    """The text of initscript_compiled.py for the template and the jinja2 installed."""
+    import jinja2
+
+    env = _environment(loader=True)
+    assert env.loader is not None
+    source = env.loader.get_source(env, TEMPLATE)[0]
+    python = env.compile(source, TEMPLATE, raw=True)
+    return ("# ruff: noqa: E501\n"
+            f'"""{TEMPLATE} compiled by jinja2: see tools/compile_init_template.py."""\n\n'
+            f"JINJA2 = {json.dumps(jinja2.__version__)}\nSOURCE = {json.dumps(python)}\n")
 
 
 def init_script(settings: Settings, pod: PodConfig, index: int, service: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,58 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
 
+VERSIONS: dict[str, list[str]] = {
+    "0.49": [],
+    "2.0": ["--consul-k8s-version", "2.0", "--cluster-dns-ip", "10.96.0.10"],
+}
+Row = tuple[int, float, dict[str, Sample], Sample, Sample | None]
+
+
+def passthrough_seed(folder: Path) -> Path:
+    """The seed release with injection turned off in each pod: nothing to inject."""
+    path = folder / "passthrough.yaml"
+    path.write_text(SEED.read_text().replace("connect-inject': 'true'", "connect-inject': 'false'"))
+    return path
+
+
+def import_times(flags: list[str], top: int = 12) -> list[str]:
+    """The slowest imports (cumulative) of a small-release run, from `python -X importtime`."""
+    with open(SEED, "rb") as source:
+        err = subprocess.run([str(PYTHON), "-X", "importtime", "-m", "consul_inject", *flags],
+                             stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             check=True).stderr.decode()
+    found = [(int(m[2]), m[3].strip()) for m in re.finditer(
+        r"^import time:\s+(\d+) \|\s+(\d+) \| (.*)$", err, re.M)
+        if m[3].strip() and not m[3].startswith(" ")]
+    total = sum(us for us, _ in found)
+    lines = [f"   {us / 1000:6.1f} ms  {name}" for us, name in sorted(found, reverse=True)[:top]]
+    return [f"   {total / 1000:6.1f} ms  all top-level imports", *lines]
+
+
+def measure_sizes(args: argparse.Namespace, folder: Path,
+                  mesh_rows: dict[str, Sample]) -> list[Row]:
+    sizes = [250, 500, 2500] + ([25000] if args.full else [])
+    kustomize_sizes = {250, 500} | ({2500} if args.full else set())
+    rows: list[Row] = []
+    for apps in sizes:
+        data = release(apps, folder)
+        size_mb = data.stat().st_size / 1e6
+        repeat = 3 if apps <= 2500 else 1
+        inject = {v: measure([str(INJECT), *flags], stdin=data, repeat=repeat)
+                  for v, flags in VERSIONS.items()}
+        helm = measure([str(HELM4), "template", "bench", str(SHARED / "chart"),
+                        "--set", f"apps={apps}"], repeat=repeat)
+        kust = kustomize(data, folder) if apps in kustomize_sizes else None
+        rows.append((apps, size_mb, inject, helm, kust))
+        if apps == 2500:  # the mesh commands on 2,500 services, beside inject in the same run
+            mesh_rows.update({name: measure([str(INJECT), *argv], stdin=data) for name, argv in (
+                ("inject --intentions", ["inject", "--intentions"]),
+                ("intentions", ["intentions"]), ("graph", ["graph"]),
+                ("graph --format json", ["graph", "--format", "json"]))})
+        print(f"measured {apps * 4:,} documents", file=sys.stderr)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,69 +147,77 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"bench: {tool} is missing; run `make tools` and `make demo` first")
     # Measure the package as installed: byte-compiled (see the Makefile).
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "src")], check=True)
-    sizes = [250, 500, 2500] + ([25000] if args.full else [])
-    kustomize_sizes = {250, 500} | ({2500} if args.full else set())
-    rows: list[tuple[int, float, Sample, Sample, Sample | None]] = []
     mesh_rows: dict[str, Sample] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for apps in sizes:
-            data = release(apps, folder)
-            size_mb = data.stat().st_size / 1e6
-            inject = measure([str(INJECT)], stdin=data, repeat=3 if apps <= 2500 else 1)
-            helm = measure([str(HELM4), "template", "bench", str(SHARED / "chart"),
-                            "--set", f"apps={apps}"], repeat=3 if apps <= 2500 else 1)
-            kust = kustomize(data, folder) if apps in kustomize_sizes else None
-            rows.append((apps, size_mb, inject, helm, kust))
-            if apps == 2500:  # the mesh commands on 2,500 services, beside inject in the same run
-                mesh_rows = {name: measure([str(INJECT), *argv], stdin=data) for name, argv in (
-                    ("inject --intentions", ["inject", "--intentions"]),
-                    ("intentions", ["intentions"]), ("graph", ["graph"]),
-                    ("graph --format json", ["graph", "--format", "json"]))}
-            print(f"measured {apps * 4:,} documents", file=sys.stderr)
-        small = measure([str(INJECT)], stdin=SEED, repeat=10)
+        rows = measure_sizes(args, folder, mesh_rows)
+        quiet = passthrough_seed(folder)
         python = measure([str(PYTHON), "-c", "pass"], repeat=10)
-
-    print(f"{'documents':>10} {'injected':>9} {'input MB':>9} | {'consul-inject s':>15} "
-          f"{'peak MB':>8} | {'helm template s':>15} | {'kustomize s':>11}")
-    for apps, size_mb, inject, helm, kust in rows:
-        k = f"{kust.seconds:11.2f}" if kust else f"{'-':>11}"
-        print(f"{apps * 4:>10,} {apps:>9,} {size_mb:>9.1f} | {inject.seconds:15.3f} "
-              f"{inject.peak_mb:8.1f} | {helm.seconds:15.3f} | {k}")
-    print()
-    by_apps = {r[0]: r for r in rows}
-    r1 = small.seconds / python.seconds
-    print(f"1. small release (seed, 6 documents): {small.seconds * 1000:.0f} ms vs python3 -c pass "
-          f"{python.seconds * 1000:.0f} ms = {r1:.1f}x (target <= 1.5x): {verdict(r1 <= 1.5)}")
-    _, _, inject10k, helm10k, _ = by_apps[2500]
-    r2 = inject10k.seconds / helm10k.seconds
-    print(f"2. 10,000 documents: consul-inject / helm template = {r2:.2f}x (target <= 0.5x): "
-          f"{verdict(r2 <= 0.5)}")
-    if 25000 in by_apps:
-        r3 = by_apps[25000][2].seconds / inject10k.seconds
-        print(f"3. growth 10,000 -> 100,000 documents: {r3:.1f}x (target <= 11x): {verdict(r3 <= 11)}")
-    else:
-        r3p = inject10k.seconds / by_apps[250][2].seconds
-        print(f"3. growth 1,000 -> 10,000 documents: {r3p:.1f}x (100,000 only with --full; "
-              "target <= 11x for 10x the documents)")
-    worst = max(r[2].peak_mb - 3 * r[1] for r in rows)
-    print(f"4. memory: peak RSS - 3x input is at most {worst:.1f} MB at any size (target <= 60 MB): "
-          f"{verdict(worst <= 60)}")
-    kust2k, inject2k = by_apps[500][4], by_apps[500][2]
-    assert kust2k is not None
-    r5 = kust2k.seconds / inject2k.seconds
-    print(f"5. 2,000 documents: kustomize / consul-inject = {r5:.1f}x (target >= 30x): "
-          f"{verdict(r5 >= 30)}")
-    for name, sample in mesh_rows.items():
-        r6 = sample.seconds / inject10k.seconds
-        print(f"6. 2,500 services: {name} {sample.seconds:.2f} s / inject {inject10k.seconds:.2f} s "
-              f"= {r6:.2f}x (target <= 2x): {verdict(r6 <= 2)}")
+        small = {v: measure([str(INJECT), *f], stdin=SEED, repeat=10) for v, f in VERSIONS.items()}
+        still = {v: measure([str(INJECT), *f], stdin=quiet, repeat=10) for v, f in VERSIONS.items()}
+    table(rows)
+    targets(rows, python, small, still, mesh_rows)
+    for version, flags in VERSIONS.items():
+        print(f"\nimport time, small release, consul-k8s {version} (python -X importtime):")
+        print("\n".join(import_times(flags)))
     if args.plot:
         plot(rows, args.plot)
     return 0
 
 
-def plot(rows: list[tuple[int, float, Sample, Sample, Sample | None]], path: Path) -> None:
+def table(rows: list[Row]) -> None:
+    print(f"{'documents':>10} {'injected':>9} {'input MB':>9} | {'0.49 s':>7} {'peak MB':>8} | "
+          f"{'2.0 s':>7} {'peak MB':>8} | {'helm template s':>15} | {'kustomize s':>11}")
+    for apps, size_mb, inject, helm, kust in rows:
+        k = f"{kust.seconds:11.2f}" if kust else f"{'-':>11}"
+        cells = " | ".join(f"{inject[v].seconds:7.3f} {inject[v].peak_mb:8.1f}" for v in VERSIONS)
+        print(f"{apps * 4:>10,} {apps:>9,} {size_mb:>9.1f} | {cells} | {helm.seconds:15.3f} | {k}")
+    print()
+
+
+def targets(rows: list[Row], python: Sample, small: dict[str, Sample], still: dict[str, Sample],
+            mesh_rows: dict[str, Sample]) -> None:
+    by_apps = {r[0]: r for r in rows}
+    base = python.seconds * 1000
+    for v in VERSIONS:
+        tag = f"[{v}]"
+        r1 = small[v].seconds / python.seconds
+        print(f"1. {tag} small release (seed, 6 documents, injects): {small[v].seconds * 1000:.0f} "
+              f"ms vs python3 -c pass {base:.0f} ms = {r1:.1f}x (target <= 4x): {verdict(r1 <= 4)}")
+        r1b = still[v].seconds / python.seconds
+        print(f"1b. {tag} small release, pass-through (injects nothing): "
+              f"{still[v].seconds * 1000:.0f} ms vs {base:.0f} ms = {r1b:.1f}x (target <= 2.5x): "
+              f"{verdict(r1b <= 2.5)}")
+        _, _, inject10k, helm10k, _ = by_apps[2500]
+        r2 = inject10k[v].seconds / helm10k.seconds
+        print(f"2. {tag} 10,000 documents: consul-inject {inject10k[v].seconds:.2f} s / helm "
+              f"template {helm10k.seconds:.2f} s = {r2:.2f}x (target <= 1.0x): {verdict(r2 <= 1.0)}")
+        if 25000 in by_apps:
+            r3 = by_apps[25000][2][v].seconds / inject10k[v].seconds
+            print(f"3. {tag} growth 10,000 -> 100,000 documents: {r3:.1f}x (target <= 10.5x): "
+                  f"{verdict(r3 <= 10.5)}")
+        else:
+            r3p = inject10k[v].seconds / by_apps[250][2][v].seconds
+            print(f"3. {tag} growth 1,000 -> 10,000 documents: {r3p:.1f}x (10,000 -> 100,000 only "
+                  "with --full; target <= 10.5x for 10x the documents)")
+        for apps, size_mb, inject, _, _ in rows:
+            bound = 3 * size_mb + 60
+            print(f"4. {tag} memory at {apps * 4:,} documents: peak RSS {inject[v].peak_mb:.1f} MB "
+                  f"(bound 3 x {size_mb:.1f} + 60 = {bound:.1f} MB): "
+                  f"{verdict(inject[v].peak_mb <= bound)}")
+        kust2k, inject2k = by_apps[500][4], by_apps[500][2][v]
+        assert kust2k is not None
+        r5 = kust2k.seconds / inject2k.seconds
+        print(f"5. {tag} 2,000 documents: kustomize {kust2k.seconds:.2f} s / consul-inject "
+              f"{inject2k.seconds:.3f} s = {r5:.1f}x (target >= 30x): {verdict(r5 >= 30)}")
+    inject10k049 = by_apps[2500][2]["0.49"]
+    for name, sample in mesh_rows.items():
+        r6 = sample.seconds / inject10k049.seconds
+        print(f"6. [0.49] 2,500 services: {name} {sample.seconds:.2f} s / inject "
+              f"{inject10k049.seconds:.2f} s = {r6:.2f}x (target <= 2x): {verdict(r6 <= 2)}")
+
+
+def plot(rows: list[Row], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -164,7 +225,9 @@ def plot(rows: list[tuple[int, float, Sample, Sample, Sample | None]], path: Pat
 
     docs = [r[0] * 4 for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(docs, [r[2].seconds for r in rows], "o-", label="consul-inject")
+    for version in VERSIONS:
+        ax.plot(docs, [r[2][version].seconds for r in rows], "o-",
+                label=f"consul-inject (consul-k8s {version})")
     ax.plot(docs, [r[3].seconds for r in rows], "s-", label="helm template (Helm 4)")
     kust = [(r[0] * 4, r[4].seconds) for r in rows if r[4] is not None]
     ax.plot([k[0] for k in kust], [k[1] for k in kust], "^-", label="kubectl kustomize (patch)")

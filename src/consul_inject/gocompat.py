@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 # strconv.ParseBool ------------------------------------------------------------------------------
@@ -232,6 +233,7 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "
 _DECIMAL_SUFFIX = {v: k for k, v in _DECIMAL.items()}
 
 
+@lru_cache(maxsize=256)  # a release repeats a handful of quantities in every pod
 def canonical_quantity(text: str) -> str:
     """A Kubernetes resource.Quantity as the API server writes it back: the amount rounded up to
     nano units, in the input's format (binary suffix, decimal suffix or exponent) with the

@@ -161,8 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(demo.parse_args(rest))
         return cmd_postrender(_parser().parse_args(args_list))
     except ConsulInjectError as err:
+        from consul_inject.values.report import version_hint  # only when there is an error
+
         message = "".join(f"{PROG}: error: {report_mod.printable(p.text())}\n"
                           for p in err.problems)
+        if hint := version_hint(err.problems):
+            message += f"{PROG}: {hint}\n"
         report_mod.fail(message)
         return 1
     except UsageError as err:

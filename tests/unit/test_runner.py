@@ -307,3 +307,16 @@ def test_intentions_over_several_files_are_planned_for_the_whole_release(
     assert code == 1
     assert "a file of their own: consul-inject intentions" in stderr
     assert b"ServiceIntentions" not in (tmp_path / "web.yaml").read_bytes()
+
+
+def test_values_of_another_version_end_in_a_hint(cli: Cli, tmp_path: Path) -> None:
+    values = tmp_path / "consul-2.0.yaml"
+    values.write_text("global:\n  imageConsulDataplane: a\n  imagePullPolicy: IfNotPresent\n"
+                      "  dualStack:\n    enabled: false\n")
+    manifest = tmp_path / "a.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    code, _, stderr = cli("inject", manifest, "-f", values)
+    assert code == 1
+    assert stderr.splitlines()[-1].startswith("consul-inject: hint: 3 keys belong to other "
+                                              "consul-k8s versions")
+    assert "pass --consul-k8s-version 2.0" in stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,10 +20,32 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# How messages name a key of another consul-k8s version (values/messages.py writes them).
+_OTHER_VERSION = re.compile(r"is a (?:section of the )?consul-k8s ([0-9.]+(?: and [0-9.]+)?) "
+                            r"(?:value|chart)")
+
+
+def version_hint(problems: Sequence[Problem]) -> str | None:
+    """When several keys belong to another version, the likely cause: the file is that
+    version's values, checked under another one."""
+    groups = [m.group(1).split(" and ") for p in problems
+              if (m := _OTHER_VERSION.search(p.message))]
+    if len(groups) < 3:
+        return None
+    per_version = Counter(v for group in groups for v in group)
+    best, count = max(per_version.items(), key=lambda item: (item[1], item[0]))
+    share = "all of them" if count == len(groups) else f"{count} of them"
+    return (f"hint: {len(groups)} keys belong to other consul-k8s versions, {share} to {best}: "
+            f"this looks like the {best} chart's values; pass --consul-k8s-version {best}, or set "
+            "consulInject.consulK8sVersion in them")
+
+
 def text(problems: Sequence[Problem], files: int) -> str:
     """`file:line:col: key.path: message` per problem, then the counts (or `ok`)."""
     errors, warnings = _counts(problems)
     lines = [p.text() for p in problems]
+    if hint := version_hint(problems):
+        lines.append(hint)
     noun = "file" if files == 1 else "files"
     if problems:
         lines.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {files} {noun}")

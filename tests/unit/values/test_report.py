@@ -63,3 +63,26 @@ def test_json_of_a_problem_without_a_line() -> None:
     assert body["files"] == [{"file": "<stdin>", "valid": True}]
     assert body["problems"] == [{"file": "--set a=1", "line": None, "column": None, "path": "a",
                                  "severity": "error", "message": "bad"}]
+
+
+def _other(version: str, key: str) -> Problem:
+    return Problem(f'"{key}" is a consul-k8s {version} value, not of 0.49 (the version '
+                   "consulInject.consulK8sVersion selects)", key=f"global.{key}")
+
+
+def test_a_file_of_another_version_gets_one_hint_naming_it() -> None:
+    problems = [_other("1.9 and 2.0", "a"), _other("1.9 and 2.0", "b"), _other("2.0", "c"),
+                Problem("is not a string", key="global.name")]
+    hint = report.version_hint(problems)
+    assert hint == ("hint: 3 keys belong to other consul-k8s versions, all of them to 2.0: this "
+                    "looks like the 2.0 chart's values; pass --consul-k8s-version 2.0, or set "
+                    "consulInject.consulK8sVersion in them")
+    assert report.text(problems, 1).splitlines()[-2] == hint
+
+
+def test_one_or_two_keys_of_another_version_are_no_hint() -> None:
+    assert report.version_hint([_other("2.0", "a"), _other("2.0", "b")]) is None
+    mixed = [_other("0.49", "a"), _other("0.49", "b"), _other("2.0", "c")]
+    hint = report.version_hint(mixed)
+    assert hint is not None
+    assert "2 of them to 0.49" in hint

@@ -4,6 +4,7 @@ namespace of a pod, and the Envoy extra-args split."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -243,3 +244,56 @@ def check_exclusions(key: str, items: tuple[str, ...], kind: str) -> tuple[str, 
         if kind == "port" and not 1 <= int(item) <= 65535:
             raise TemplateError(key, f'item "{item}" is outside 1-65535')
     return items
+
+
+SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def app_token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The app containers' ServiceAccount token mount; the last container's wins, as in
+    consul-k8s (its ACL login copies it into the injected containers)."""
+    found = None
+    for container in spec.get("containers") or []:
+        for mount in container.get("volumeMounts") or []:
+            if isinstance(mount, dict) and mount.get("mountPath") == SA_TOKEN_DIR:
+                found = mount
+    return found
+
+
+def json_list(annotations: Mapping[str, Any], key: str, what: str) -> tuple[dict[str, Any], ...]:
+    """A JSON array of named Kubernetes objects (the user-volume annotations)."""
+    value = podmeta.get(annotations, key)
+    if value is None:
+        return ()
+    form = f'expected a JSON array of Kubernetes {what} objects, each with a "name"'
+    try:
+        data = json.loads(value)
+    except ValueError as err:
+        raise TemplateError(key, f"invalid JSON: {err}", form) from None
+    if not isinstance(data, list) or not all(
+            isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"] for x in data):
+        raise TemplateError(key, "is not a list of objects with a name", form)
+    return tuple(data)
+
+
+def connect_services(annotations: Mapping[str, Any], limit: int,
+                     container: str) -> tuple[tuple[str, ...], str]:
+    """The connect-service items (several: a multi-port pod) and the raw annotation. The names
+    reach the init script's shell words, and a multi-port pod's name its containers
+    (`<container>-<service>`, at most 63 characters): `limit` is what that leaves."""
+    raw = podmeta.get(annotations, podmeta.SERVICE) or ""
+    services = tuple(podmeta.split_list(raw))
+    for svc in services:
+        if not gocompat.SAFE_NAME_RE.match(svc):
+            raise TemplateError(podmeta.SERVICE, f'service name "{svc}" is not valid',
+                                "expected letters, digits, '-', '.' and '_' (no spaces or empty "
+                                'items), and a comma list such as "web,web-admin" for several ports')
+    if len(services) > 1:
+        for svc in services:
+            if not gocompat.is_dns_label(svc, limit):
+                raise TemplateError(podmeta.SERVICE, f'service "{svc}" of a multi-port pod names '
+                                    f"containers ({container}-<service>), so it must be a DNS "
+                                    f"label of at most {limit} characters",
+                                    "lower-case letters, digits and '-'")
+    return services, raw
+

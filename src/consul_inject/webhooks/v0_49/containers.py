@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from consul_inject.webhooks import common
 from consul_inject.webhooks.v0_49.podconfig import PodConfig
 from consul_inject.webhooks.v0_49.settings import Settings
 
@@ -20,7 +21,7 @@ DATA_VOLUME = "consul-connect-inject-data"
 DATA_PATH = "/consul/connect-inject"
 ENVOY_UID = 5995
 INIT_UID = 5996
-SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+SA_TOKEN_DIR = common.SA_TOKEN_DIR
 COPY_BIN = "copy-consul-bin"
 INIT = "consul-connect-inject-init"
 ENVOY = "envoy-sidecar"

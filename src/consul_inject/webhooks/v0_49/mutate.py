@@ -57,16 +57,6 @@ def _check_multiport(pod: podconfig.PodConfig) -> None:
                                   f"{what}", fix[what])
 
 
-def _token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The app containers' ServiceAccount token mount; the last container's wins, as in consul-k8s."""
-    found = None
-    for container in spec.get("containers") or []:
-        for mount in container.get("volumeMounts") or []:
-            if mount.get("mountPath") == c.SA_TOKEN_DIR:
-                found = mount
-    return found
-
-
 def _rewrite_probes(spec: dict[str, Any]) -> list[int]:
     """Point HTTP probes at Envoy's expose listeners; returns the new ports (for CNI config)."""
     ports: list[int] = []
@@ -101,7 +91,7 @@ def _redirect_config(settings: Settings, pod: podconfig.PodConfig, probe_ports: 
 
 def _check_token(settings: Settings, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     """The ServiceAccount token mount the ACL login needs, refusing a pod that has none."""
-    token_mount = _token_mount(spec)
+    token_mount = common.app_token_mount(spec)
     if settings.acls and token_mount is None and spec.get("automountServiceAccountToken") is False:
         raise TemplateError(
             "spec.automountServiceAccountToken",

@@ -6,7 +6,6 @@ container is built, so a bad value never reaches the init shell script.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,22 +91,6 @@ def _exclusions(annotations: Mapping[str, Any], key: str, kind: str) -> tuple[st
     return common.check_exclusions(key, tuple(ann.split_list(value or "")), kind)
 
 
-def _json_list(annotations: Mapping[str, Any], key: str, what: str) -> tuple[dict[str, Any], ...]:
-    value = ann.get(annotations, key)
-    if value is None:
-        return ()
-    form = f'expected a JSON array of Kubernetes {what} objects, each with a "name"'
-    try:
-        data = json.loads(value)
-    except ValueError as err:
-        raise TemplateError(key, f"invalid JSON: {err}", form) from None
-    if not isinstance(data, list) or not all(
-        isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"] for x in data
-    ):
-        raise TemplateError(key, "is not a list of objects with a name", form)
-    return tuple(data)
-
-
 def _resources(annotations: Mapping[str, Any], keys: tuple[str, str, str, str],
                default: Resources) -> dict[str, dict[str, str]]:
     picked: list[str | None] = []
@@ -118,24 +101,6 @@ def _resources(annotations: Mapping[str, Any], keys: tuple[str, str, str, str],
             raise TemplateError(key, f'"{value}" is not a quantity', gocompat.QUANTITY_FORM)
         picked.append(value if value is not None else fallback)
     return Resources(*picked).as_k8s()
-
-
-def _services(a: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
-    """The connect-service items (several: a multi-port pod) and the raw annotation."""
-    service_raw = ann.get(a, ann.SERVICE) or ""
-    services = tuple(ann.split_list(service_raw))
-    for svc in services:
-        if not gocompat.SAFE_NAME_RE.match(svc):
-            raise TemplateError(ann.SERVICE, f'service name "{svc}" is not valid',
-                                "expected letters, digits, '-', '.' and '_' (no spaces), and "
-                                'a comma list such as "web,web-admin" for several ports')
-    if len(services) > 1:
-        for svc in services:
-            if not gocompat.is_dns_label(svc, 36):
-                raise TemplateError(ann.SERVICE, f'service "{svc}" of a multi-port pod names '
-                                    "containers, so it must be a DNS label of at most 36 "
-                                    "characters", "lower-case letters, digits and '-'")
-    return services, service_raw
 
 
 def _redirection(settings: Settings, a: Mapping[str, Any], namespace: str,
@@ -222,8 +187,8 @@ def _proxy(settings: Settings, a: Mapping[str, Any], spec: Mapping[str, Any],
         "upstreams": tuple(ups.parse(upstreams, spec, namespaces=settings.enable_namespaces,
                                      partitions=bool(settings.partition))) if upstreams else (),
         "mount_volume_containers": tuple(ann.split_list(ann.get(a, ann.MOUNT_VOLUME) or "")),
-        "user_volumes": _json_list(a, ann.USER_VOLUME, "Volume"),
-        "user_volume_mounts": _json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"),
+        "user_volumes": common.json_list(a, ann.USER_VOLUME, "Volume"),
+        "user_volume_mounts": common.json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"),
     }
 
 
@@ -236,7 +201,7 @@ def resolve(
 ) -> PodConfig:
     """One pod's settings, every annotation checked (in the order the webhook reads them)."""
     a: Mapping[str, Any] = meta.get("annotations") or {}
-    services, service_raw = _services(a)
+    services, service_raw = common.connect_services(a, 36, "consul-connect-inject-init")
     sa = workloads.service_account(spec)
     if settings.acls and not gocompat.SAFE_NAME_RE.match(sa):
         raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from consul_inject import gocompat
+from consul_inject.webhooks import common
 from consul_inject.webhooks.v2_0.openshift import IDs
 from consul_inject.webhooks.v2_0.podconfig import PodConfig
 from consul_inject.webhooks.v2_0.settings import Settings
@@ -21,7 +22,7 @@ DATA_PATH = "/consul/connect-inject"
 ACCESS_LOG_VOLUME = "envoy-access-logs"
 DATAPLANE_UID = 5995
 INIT_UID = 5996
-SA_TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+SA_TOKEN_DIR = common.SA_TOKEN_DIR
 INIT = "consul-connect-inject-init"
 DATAPLANE = "consul-dataplane"
 PROBES = (("livenessProbe", 20300), ("readinessProbe", 20400), ("startupProbe", 20500))

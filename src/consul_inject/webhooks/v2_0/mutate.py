@@ -76,7 +76,7 @@ def _check_token(settings: Settings, pod: PodConfig, spec: Mapping[str, Any]) ->
     """The ACL login reads the ServiceAccount token the app containers mount. Offline the
     mount is added later by Kubernetes, unless the pod turns it off."""
     services = pod.services if pod.multiport else (pod.service_name,)
-    if (settings.acls and _app_token_mount(spec) is None
+    if (settings.acls and common.app_token_mount(spec) is None
             and spec.get("automountServiceAccountToken") is False
             and not all(c.uses_own_token(pod, s) for s in services)):
         raise TemplateError("spec.automountServiceAccountToken", "is false, so there is no "
@@ -127,16 +127,6 @@ def _add_volumes(settings: Settings, pod: PodConfig, spec: dict[str, Any],
     return warnings
 
 
-def _app_token_mount(spec: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The app containers' ServiceAccount token mount; the last container's wins."""
-    found = None
-    for container in spec.get("containers") or []:
-        for mount in container.get("volumeMounts") or []:
-            if isinstance(mount, dict) and mount.get("mountPath") == c.SA_TOKEN_DIR:
-                found = mount
-    return found
-
-
 def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
                     annotations: Mapping[str, Any], *, token_secret: Callable[[str], str],
                     uids: IDs | None) -> None:
@@ -145,7 +135,7 @@ def _add_containers(settings: Settings, pod: PodConfig, spec: dict[str, Any],
     inits = spec.get("initContainers") or []
     apps = spec.get("containers") or []
     spec["initContainers"], spec["containers"] = inits, apps
-    app_mount = _app_token_mount(spec)
+    app_mount = common.app_token_mount(spec)
     redirect = (c.redirect_config(settings, pod, apps, uids)
                 if pod.tproxy and not settings.cni else None)
     first: list[dict[str, Any]] = []

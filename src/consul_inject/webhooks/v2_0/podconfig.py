@@ -9,13 +9,13 @@ what would change the command.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from consul_inject import gocompat, podmeta, workloads
 from consul_inject.problems import TemplateError
+from consul_inject.webhooks import common
 from consul_inject.webhooks.base import Upstream
 from consul_inject.webhooks.common import (
     check_exclusions,
@@ -85,24 +85,6 @@ class PodConfig:
         return len(self.services) > 1
 
 
-def _services(a: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
-    raw = podmeta.get(a, podmeta.SERVICE) or ""
-    services = tuple(podmeta.split_list(raw))
-    for svc in services:
-        if not gocompat.SAFE_NAME_RE.match(svc):
-            raise TemplateError(podmeta.SERVICE, f'service name "{svc}" is not valid',
-                                "expected letters, digits, '-', '.' and '_' (no spaces or empty "
-                                'items), and a comma list such as "web,web-admin" for several ports')
-    if len(services) > 1:
-        for svc in services:
-            if not gocompat.is_dns_label(svc, 47):
-                raise TemplateError(podmeta.SERVICE, f'service "{svc}" of a multi-port pod names '
-                                    "containers (consul-connect-inject-init-<service>), so it "
-                                    "must be a DNS label of at most 47 characters",
-                                    "lower-case letters, digits and '-'")
-    return services, raw
-
-
 def _redirection(settings: Settings, a: Mapping[str, Any], namespace: str,
                  labels: Mapping[str, str]) -> tuple[bool, bool, bool]:
     """(transparent proxy, overwrite probes, Consul DNS); DNS only ever with the proxy."""
@@ -168,21 +150,6 @@ def _resources(a: Mapping[str, Any], default: Resources) -> dict[str, dict[str, 
     return Resources(**picked).as_k8s()
 
 
-def _json_list(a: Mapping[str, Any], key: str, what: str) -> tuple[dict[str, Any], ...]:
-    value = podmeta.get(a, key)
-    if value is None:
-        return ()
-    form = f'expected a JSON array of Kubernetes {what} objects, each with a "name"'
-    try:
-        data = json.loads(value)
-    except ValueError as err:
-        raise TemplateError(key, f"invalid JSON: {err}", form) from None
-    if not isinstance(data, list) or not all(
-            isinstance(x, dict) and isinstance(x.get("name"), str) and x["name"] for x in data):
-        raise TemplateError(key, "is not a list of objects with a name", form)
-    return tuple(data)
-
-
 def _list(a: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = podmeta.get(a, key)
     return () if value is None else tuple(value.split(","))
@@ -196,7 +163,7 @@ def resolve(settings: Settings, meta: Mapping[str, Any], spec: Mapping[str, Any]
             labels: Mapping[str, str]) -> PodConfig:
     """One pod's settings, every annotation checked."""
     a: Mapping[str, Any] = meta.get("annotations") or {}
-    services, raw_service = _services(a)
+    services, raw_service = common.connect_services(a, 47, "consul-connect-inject-init")
     sa = workloads.service_account(spec)
     if (settings.acls or len(services) > 1) and not gocompat.SAFE_NAME_RE.match(sa):
         raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')
@@ -226,5 +193,5 @@ def resolve(settings: Settings, meta: Mapping[str, Any], spec: Mapping[str, Any]
         upstreams=tuple(ups.parse(upstream_text, spec, settings)) if upstream_text else (),
         upstream_env=tuple(ups.env_vars(upstream_text, spec, settings.dual_stack)),
         mount_volume_containers=_list(a, ann.MOUNT_VOLUME),
-        user_volumes=_json_list(a, ann.USER_VOLUME, "Volume"),
-        user_volume_mounts=_json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"))
+        user_volumes=common.json_list(a, ann.USER_VOLUME, "Volume"),
+        user_volume_mounts=common.json_list(a, ann.USER_VOLUME_MOUNT, "VolumeMount"))

@@ -69,10 +69,12 @@ def test_services() -> None:
     ("web app", 'service name "web app" is not valid'),
     ("web,", 'service name "" is not valid'),
     ('web";reboot', 'service name "web";reboot" is not valid'),
-    ("web,Admin", 'service "Admin" of a multi-port pod names containers, so it must be a DNS '
-                  "label of at most 36 characters"),
-    ("web," + "a" * 37, f'service "{"a" * 37}" of a multi-port pod names containers, so it must '
-                        "be a DNS label of at most 36 characters"),
+    ("web,Admin", 'service "Admin" of a multi-port pod names containers '
+                  "(consul-connect-inject-init-<service>), so it must be a DNS label of at most "
+                  "36 characters"),
+    ("web," + "a" * 37, f'service "{"a" * 37}" of a multi-port pod names containers '
+                        "(consul-connect-inject-init-<service>), so it must be a DNS label of at "
+                        "most 36 characters"),
 ])
 def test_bad_service_names(value: str, message: str) -> None:
     assert refusal({ann.SERVICE: value}) == (ann.SERVICE, message)

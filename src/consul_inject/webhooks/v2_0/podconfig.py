@@ -163,7 +163,7 @@ def resolve(settings: Settings, meta: Mapping[str, Any], spec: Mapping[str, Any]
             labels: Mapping[str, str]) -> PodConfig:
     """One pod's settings, every annotation checked."""
     a: Mapping[str, Any] = meta.get("annotations") or {}
-    services, raw_service = common.connect_services(a, 47, "consul-connect-inject-init")
+    services, raw_service = common.connect_services(a, 36, "consul-connect-inject-init")
     sa = workloads.service_account(spec)
     if (settings.acls or len(services) > 1) and not gocompat.SAFE_NAME_RE.match(sa):
         raise TemplateError("spec.serviceAccountName", f'"{sa}" is not a valid name')

@@ -412,3 +412,19 @@ def test_native_sidecar_below_kubernetes_1_29_is_refused() -> None:
     assert problem.key == P + "enable-consul-dataplane-as-sidecar"
     result = inject(pod(), with_(ZERO, native_sidecar=True))
     assert any("1.29" in w for w in result.warnings)
+
+
+def test_multi_port_service_names_keep_container_names_within_63_characters() -> None:
+    """consul-connect-inject-init-<service> is a container name (a DNS label of at most 63
+    characters): a 36-character service is the longest that fits."""
+    longest = "a" * 36
+    injected = out(pod({P + "connect-service": f"web,{longest}", P + "connect-service-port":
+                        "8080,9090", P + "transparent-proxy": "false"},
+                       app(ports=[{"containerPort": 8080}, {"containerPort": 9090}])), ZERO)
+    names = [c["name"] for key in ("initContainers", "containers")
+             for c in injected["spec"][key]]
+    assert max(map(len, names)) == 63
+    problem = refusal(pod({P + "connect-service": "web," + "a" * 37,
+                           P + "transparent-proxy": "false"}), ZERO)
+    assert problem.key == P + "connect-service"
+    assert "at most 36 characters" in problem.message

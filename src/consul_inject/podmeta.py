@@ -24,6 +24,9 @@ UPSTREAMS = P + "connect-service-upstreams"
 KUBERNETES_SERVICE = P + "kubernetes-service"
 ORIGINAL_POD = P + "original-pod"
 META_PREFIX = P + "service-meta-"
+TPROXY = P + "transparent-proxy"  # also a Namespace label
+TPROXY_STATUS = P + "transparent-proxy-status"
+CONSUL_NAMESPACE = P + "consul-namespace"
 
 LABEL_INJECT_STATUS = P + "connect-inject-status"
 LABEL_MANAGED_BY = P + "connect-inject-managed-by"

@@ -115,14 +115,14 @@ def original_pod(template: Mapping[str, Any], *, null_timestamp: bool = False) -
     return gocompat.json_compact({"metadata": meta, "spec": template.get("spec") or {}, "status": {}})
 
 
-def check_host_network(spec: Mapping[str, Any], tproxy: bool, cni: bool, tproxy_key: str) -> None:
+def check_host_network(spec: Mapping[str, Any], tproxy: bool, cni: bool) -> None:
     """Transparent proxy without CNI runs a privileged init container that rewrites the pod's
     iptables: with hostNetwork those are the node's own, for every pod and process on it."""
     if spec.get("hostNetwork") is True and tproxy and not cni:
         raise TemplateError(
             "spec.hostNetwork", "is true and transparent proxy is on, so the privileged init "
             "container would redirect the traffic of the whole node it runs on (its iptables)",
-            f'set {tproxy_key}: "false" on the pod template, or {podmeta.INJECT}: "false" to leave '
+            f'set {podmeta.TPROXY}: "false" on the pod template, or {podmeta.INJECT}: "false" to leave '
             "it out of the mesh")
 
 
@@ -297,3 +297,22 @@ def connect_services(annotations: Mapping[str, Any], limit: int,
                                     "lower-case letters, digits and '-'")
     return services, raw
 
+
+def mark_injected(meta: dict[str, Any], *, tproxy: bool, prometheus: tuple[str, str] | None,
+                  consul_namespace: str) -> None:
+    """The annotations and labels every version writes to say a pod is injected, and how:
+    the status, transparent proxy, Prometheus (`(port, path)` when metrics are on), the two
+    labels the endpoints controller looks for, and the Consul namespace."""
+    annotations: dict[str, Any] = meta["annotations"]
+    annotations[podmeta.INJECT_STATUS] = podmeta.INJECTED
+    if tproxy:
+        annotations[podmeta.TPROXY_STATUS] = "enabled"
+    if prometheus is not None:
+        annotations["prometheus.io/scrape"] = "true"
+        annotations["prometheus.io/port"], annotations["prometheus.io/path"] = prometheus
+    labels = meta.get("labels") or {}
+    meta["labels"] = labels
+    labels[podmeta.LABEL_INJECT_STATUS] = podmeta.INJECTED
+    labels[podmeta.LABEL_MANAGED_BY] = podmeta.MANAGED_BY_VALUE
+    if consul_namespace:
+        annotations[podmeta.CONSUL_NAMESPACE] = consul_namespace

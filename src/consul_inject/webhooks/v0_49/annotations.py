@@ -7,6 +7,10 @@ checks in `podconfig` refuse it with a TemplateError instead.
 
 from __future__ import annotations
 
+from consul_inject.podmeta import (
+    CONSUL_NAMESPACE as CONSUL_NAMESPACE,
+)
+
 # The names every version shares, and the typed reads, re-exported (`X as X`): `ann.X` reads
 # the same whichever table defines it.
 from consul_inject.podmeta import (
@@ -41,6 +45,12 @@ from consul_inject.podmeta import (
 )
 from consul_inject.podmeta import (
     SERVICE_PORT as SERVICE_PORT,
+)
+from consul_inject.podmeta import (
+    TPROXY as TPROXY,
+)
+from consul_inject.podmeta import (
+    TPROXY_STATUS as TPROXY_STATUS,
 )
 from consul_inject.podmeta import (
     UPSTREAMS as UPSTREAMS,
@@ -80,7 +90,6 @@ CONSUL_SIDECAR_MEMORY_LIMIT = P + "consul-sidecar-memory-limit"
 CONSUL_SIDECAR_MEMORY_REQUEST = P + "consul-sidecar-memory-request"
 ENVOY_CONCURRENCY = P + "consul-envoy-proxy-concurrency"
 ENVOY_EXTRA_ARGS = P + "envoy-extra-args"
-TPROXY = P + "transparent-proxy"
 TPROXY_OVERWRITE_PROBES = P + "transparent-proxy-overwrite-probes"
 TPROXY_EXCLUDE_INBOUND_PORTS = P + "transparent-proxy-exclude-inbound-ports"
 TPROXY_EXCLUDE_OUTBOUND_PORTS = P + "transparent-proxy-exclude-outbound-ports"
@@ -99,8 +108,6 @@ PROMETHEUS_CA_PATH = P + "prometheus-ca-path"
 PROMETHEUS_CERT_FILE = P + "prometheus-cert-file"
 PROMETHEUS_KEY_FILE = P + "prometheus-key-file"
 USE_PROXY_HEALTH_CHECK = P + "use-proxy-health-check"
-TPROXY_STATUS = P + "transparent-proxy-status"
-CONSUL_NAMESPACE = P + "consul-namespace"
 REDIRECT_TRAFFIC_CONFIG = P + "redirect-traffic-config"
 
 # Every annotation this injector reads; anything else under the prefix draws a typo warning.

@@ -146,24 +146,6 @@ def _add_containers(settings: Settings, pod: podconfig.PodConfig, spec: dict[str
     return services
 
 
-def _mark(meta: dict[str, Any], pod: podconfig.PodConfig) -> None:
-    """The annotations and labels that say the pod is injected, and how."""
-    annotations: dict[str, Any] = meta["annotations"]
-    annotations[ann.INJECT_STATUS] = ann.INJECTED
-    if pod.tproxy:
-        annotations[ann.TPROXY_STATUS] = "enabled"
-    if pod.metrics:
-        annotations["prometheus.io/scrape"] = "true"
-        annotations["prometheus.io/port"] = pod.scrape_port
-        annotations["prometheus.io/path"] = pod.scrape_path
-    labels = meta.get("labels") or {}
-    meta["labels"] = labels
-    labels[ann.LABEL_INJECT_STATUS] = ann.INJECTED
-    labels[ann.LABEL_MANAGED_BY] = ann.MANAGED_BY_VALUE
-    if pod.consul_namespace:
-        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
-
-
 def inject(
     settings: Settings,
     template: Mapping[str, Any],
@@ -193,12 +175,13 @@ def inject(
     pod = podconfig.resolve(settings, meta, spec, namespace, namespace_labels)
     if pod.multiport:
         _check_multiport(pod)
-    common.check_host_network(spec, pod.tproxy, settings.cni, ann.TPROXY)
+    common.check_host_network(spec, pod.tproxy, settings.cni)
     _check_envoy_uid(settings, pod, spec)
     token_mount = _check_token(settings, spec)
     warnings = _add_volumes(spec, pod)
     services = _add_containers(settings, pod, spec, token_mount, token_secret)
-    _mark(meta, pod)
+    common.mark_injected(meta, tproxy=pod.tproxy, consul_namespace=pod.consul_namespace,
+                         prometheus=(pod.scrape_port, pod.scrape_path) if pod.metrics else None)
     probe_ports = _rewrite_probes(spec) if pod.tproxy and pod.overwrite_probes else []
     if pod.tproxy and settings.cni:
         annotations[ann.REDIRECT_TRAFFIC_CONFIG] = _redirect_config(settings, pod, probe_ports)

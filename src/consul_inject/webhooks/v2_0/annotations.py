@@ -3,7 +3,10 @@ beyond those every version shares (`consul_inject.podmeta`)."""
 
 from __future__ import annotations
 
+from consul_inject.podmeta import CONSUL_NAMESPACE as CONSUL_NAMESPACE
 from consul_inject.podmeta import META_PREFIX, P
+from consul_inject.podmeta import TPROXY as TPROXY
+from consul_inject.podmeta import TPROXY_STATUS as TPROXY_STATUS
 
 MOUNT_VOLUME = P + "connect-inject-mount-volume"
 USER_VOLUME = P + "consul-sidecar-user-volume"
@@ -14,8 +17,6 @@ SIDECAR_MEMORY_LIMIT = P + "sidecar-proxy-memory-limit"
 SIDECAR_MEMORY_REQUEST = P + "sidecar-proxy-memory-request"
 ENVOY_CONCURRENCY = P + "consul-envoy-proxy-concurrency"
 ENVOY_EXTRA_ARGS = P + "envoy-extra-args"
-TPROXY = P + "transparent-proxy"
-TPROXY_STATUS = P + "transparent-proxy-status"
 TPROXY_OVERWRITE_PROBES = P + "transparent-proxy-overwrite-probes"
 TPROXY_EXCLUDE_INBOUND_PORTS = P + "transparent-proxy-exclude-inbound-ports"
 TPROXY_EXCLUDE_OUTBOUND_PORTS = P + "transparent-proxy-exclude-outbound-ports"
@@ -23,7 +24,6 @@ TPROXY_EXCLUDE_OUTBOUND_CIDRS = P + "transparent-proxy-exclude-outbound-cidrs"
 TPROXY_EXCLUDE_UIDS = P + "transparent-proxy-exclude-uids"
 REDIRECT_TRAFFIC_CONFIG = P + "redirect-traffic-config"
 CONSUL_DNS = P + "consul-dns"
-CONSUL_NAMESPACE = P + "consul-namespace"
 ENABLE_METRICS = P + "enable-metrics"
 ENABLE_METRICS_MERGING = P + "enable-metrics-merging"
 MERGED_METRICS_PORT = P + "merged-metrics-port"

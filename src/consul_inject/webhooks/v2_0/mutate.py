@@ -55,7 +55,7 @@ def _check_pod(settings: Settings, pod: PodConfig, spec: Mapping[str, Any],
                                     f"{what}", f'set {key}: "false" on the pod template'
                                     + (" (transparent proxy is on by default)"
                                        if what == "transparent proxy" else ""))
-    common.check_host_network(spec, pod.tproxy, settings.cni, ann.TPROXY)
+    common.check_host_network(spec, pod.tproxy, settings.cni)
     if pod.probes.native and settings.kube_version is not None and settings.kube_version < (1, 29):
         version = ".".join(map(str, settings.kube_version))
         raise TemplateError(ann.NATIVE_SIDECAR, f"the consul-dataplane sidecar would run as a "
@@ -161,24 +161,15 @@ def _mark(settings: Settings, pod: PodConfig, meta: dict[str, Any], spec: dict[s
           namespace: str, *, uids: IDs | None) -> None:
     """Steps 8-16: status, DNS, Prometheus, labels, namespace, probes, CNI, dual stack."""
     annotations: dict[str, Any] = meta["annotations"]
-    annotations[podmeta.INJECT_STATUS] = podmeta.INJECTED
-    if pod.tproxy:
-        annotations[ann.TPROXY_STATUS] = "enabled"
+    metrics = pod.metrics
+    common.mark_injected(meta, tproxy=pod.tproxy, consul_namespace=pod.consul_namespace,
+                         prometheus=(str(metrics.scrape_port), metrics.scrape_path)
+                         if metrics.enabled else None)
     if pod.dns:
         spec["dnsPolicy"] = "None"
         spec["dnsConfig"] = dns.dns_config(dns.kubelet_resolv_conf(settings),
                                            settings.release_namespace, namespace,
                                            settings.dual_stack)
-    if pod.metrics.enabled:
-        annotations["prometheus.io/scrape"] = "true"
-        annotations["prometheus.io/port"] = str(pod.metrics.scrape_port)
-        annotations["prometheus.io/path"] = pod.metrics.scrape_path
-    labels = meta.get("labels") or {}
-    meta["labels"] = labels
-    labels[podmeta.LABEL_INJECT_STATUS] = podmeta.INJECTED
-    labels[podmeta.LABEL_MANAGED_BY] = podmeta.MANAGED_BY_VALUE
-    if pod.consul_namespace:
-        annotations[ann.CONSUL_NAMESPACE] = pod.consul_namespace
     if pod.tproxy and pod.overwrite_probes:
         _rewrite_probes(spec["containers"])
     if pod.tproxy and settings.cni:

@@ -263,7 +263,6 @@ def index_release(inputs: Iterable[tuple[bytes, Options]]) -> passes.Shared:
     return passes.index_release((data, o.source, o.namespace) for data, o in inputs)
 
 
-sniff_kind = passes.sniff_kind  # kept here for callers that look at pieces of the output
 Shared = passes.Shared
 _DONE = stream.Segment("", 0, False)
 

@@ -8,14 +8,12 @@ is wrong and what would be accepted. `ConsulInjectError` carries one or more of 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem, printed as `<where>: <key>: <what is wrong>; <what is accepted>`."""
 
     message: str  # what is wrong
@@ -40,7 +38,7 @@ class Problem:
 
     def at(self, where: str) -> Problem:
         """The same problem, placed (a template problem gains its file and resource)."""
-        return replace(self, where=f"{where}: {self.where}" if self.where else where)
+        return self._replace(where=f"{where}: {self.where}" if self.where else where)
 
 
 class ConsulInjectError(Exception):

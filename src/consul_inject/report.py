@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject.problems import Problem
 from consul_inject.workloads import Ref
@@ -23,8 +22,7 @@ def printable(text: str, limit: int = 1000) -> str:
     return out
 
 
-@dataclass
-class Entry:
+class Entry(NamedTuple):
     ref: Ref
     template: str  # where the resource came from: `# Source:` template, file, or stdin
     outcome: str  # "injected" | "skipped"
@@ -33,14 +31,18 @@ class Entry:
     upstreams: tuple[str, ...] = ()
 
 
-@dataclass
 class Report:
-    entries: list[Entry] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # advice; --strict leaves these alone
-    documents: int = 0
-    left_out: str = ""  # a file that holds no Kubernetes resources: why, and what became of it
+    __slots__ = ("documents", "entries", "errors", "left_out", "notes", "warnings")
+
+    def __init__(self, *, entries: list[Entry] | None = None, warnings: list[str] | None = None,
+                 errors: list[Problem] | None = None, notes: list[str] | None = None,
+                 documents: int = 0, left_out: str = "") -> None:
+        self.entries = entries if entries is not None else []
+        self.warnings = warnings if warnings is not None else []
+        self.errors = errors if errors is not None else []
+        self.notes = notes if notes is not None else []  # advice; --strict leaves these alone
+        self.documents = documents
+        self.left_out = left_out  # a file that holds no Kubernetes resources: why, and its fate
 
     def warn(self, where: str, ref: Ref | None, message: str) -> None:
         subject = f"{where}: {ref}: " if ref is not None else f"{where}: "

@@ -5,7 +5,6 @@ stdout, to -o FILE, or back in place, and only if every input is good. The file 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -52,7 +51,7 @@ class Configure:
             args = self.args
             merged = values.load(args.values, self.sets, self.set_strings, base=found)
             # as errors read, without "warning:" inside: the report adds its own
-            texts = [dataclasses.replace(w, severity="error").text() for w in merged.warnings]
+            texts = [w._replace(severity="error").text() for w in merged.warnings]
             self.warnings += [w for w in texts if w not in self.warnings]
             webhook = webhooks.get(tooloptions.version_of(merged))
             self.made[key] = webhook.settings(merged, self._context())

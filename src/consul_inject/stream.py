@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from consul_inject.problems import ConsulInjectError
 
@@ -35,8 +35,7 @@ def _is_prelude(line: str) -> bool:
     return _is_blank_or_comment(line) or line.startswith("%")
 
 
-@dataclass
-class Segment:
+class Segment(NamedTuple):
     """One stretch of the stream: a document with its leading comments, or trailing text."""
 
     text: str

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import gocompat, podmeta
 from consul_inject.problems import ConsulInjectError
@@ -46,8 +45,7 @@ def api_group(api_version: object) -> str | None:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A resource as messages name it: `deployment "web"`."""
 
     kind: str
@@ -108,8 +106,7 @@ def template_path(resource: dict[str, Any], kinds: Kinds | None = None) -> tuple
     return known
 
 
-@dataclass(frozen=True)
-class Kinds:
+class Kinds(NamedTuple):
     """The custom workload kinds a run adds (--workload-kind, values consulInject.workloadKinds):
     (API group, or None for any group; kind) -> path to the pod template."""
 

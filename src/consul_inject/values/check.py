@@ -9,7 +9,6 @@ in Helm, so nulls are not checked. Two failures with the same key and message ar
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
 from consul_inject import tooloptions
@@ -98,5 +97,5 @@ def _placed(problem: Problem, marks: Mapping[Path, Mark]) -> Problem:
     if mark is None:
         return problem
     _, where, line, column = mark
-    return replace(problem, where=where, line=line or None, column=column or None,
-                   key=problem.key or dotted(problem.path))
+    return problem._replace(where=where, line=line or None, column=column or None,
+                            key=problem.key or dotted(problem.path))

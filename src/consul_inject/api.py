@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.transforms import Mode
 
 
-@dataclass(frozen=True)
-class WorkloadResult:
+class WorkloadResult(NamedTuple):
     """What happened to one workload of the stream."""
 
     kind: str
@@ -34,13 +32,16 @@ class WorkloadResult:
     upstreams: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class InjectResult:
+class InjectResult(NamedTuple):
     output: str  # the whole stream, injected
     workloads: tuple[WorkloadResult, ...]
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    report: str = field(default="", repr=False)  # the text report the command line prints
+    report: str = ""  # the text report the command line prints
+
+    def __repr__(self) -> str:  # without the report, which repeats the rest
+        return (f"InjectResult(output={self.output!r}, workloads={self.workloads!r}, "
+                f"warnings={self.warnings!r}, notes={self.notes!r})")
 
 
 def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,

@@ -7,8 +7,7 @@ sum up what concerns the whole release. Plain functions: they read outcomes and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import binding, workloads
 from consul_inject.release import ReleaseIndex
@@ -17,14 +16,13 @@ from consul_inject.webhooks.base import Binding, Settings
 from consul_inject.workloads import Ref
 
 
-@dataclass
-class Findings:
+class Findings(NamedTuple):
     """One injected workload's release-level result."""
 
     binding: Binding
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # in the order the report lists them
-    created: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str]
+    warnings: list[str]  # in the order the report lists them
+    created: list[dict[str, Any]]
 
 
 def check_injected(outcome: Outcome, settings: Settings, index: ReleaseIndex) -> Findings:
@@ -37,15 +35,15 @@ def check_injected(outcome: Outcome, settings: Settings, index: ReleaseIndex) ->
     bound = binding.bind(settings, outcome.injected_from, outcome.injection, ref.namespace,
                          index, workload=ref.name,
                          selector=workloads.pod_selector(workload.resource, workload.path))
-    found = Findings(bound)
+    errors: list[str] = []
+    warnings: list[str] = []
     for problem in bound.missing:
         if settings.missing_service == "warn":
-            found.warnings.append(problem)
+            warnings.append(problem)
         else:
-            found.errors.append(f"{problem} (if it is deployed apart from this release, pass "
-                                "--missing-service=warn)")
-    found.created = bound.to_create
-    return found
+            errors.append(f"{problem} (if it is deployed apart from this release, pass "
+                          "--missing-service=warn)")
+    return Findings(bound, errors, warnings, bound.to_create)
 
 
 def record_created(created: list[dict[str, Any]], index: ReleaseIndex, namespace: str) -> list[Ref]:

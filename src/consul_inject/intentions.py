@@ -15,6 +15,7 @@ decisions, made by pure functions:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,7 @@ def _unmade(fact: Fact, upstream: Upstream, to: Target) -> str:
             f'partition "{fact.scope.partition}")')
 
 
-def wanted(facts: list[Fact], plan: Plan) -> dict[tuple[Scope, str], Wanted]:
+def wanted(facts: Sequence[Fact], plan: Plan) -> dict[tuple[Scope, str], Wanted]:
     """Every destination the release's upstreams reach, with the sources it must allow."""
     services = mesh.registered(facts)
     out: dict[tuple[Scope, str], Wanted] = {}
@@ -147,7 +148,7 @@ def wanted(facts: list[Fact], plan: Plan) -> dict[tuple[Scope, str], Wanted]:
     return out
 
 
-def silent_note(facts: list[Fact]) -> str | None:
+def silent_note(facts: Sequence[Fact]) -> str | None:
     """Transparent-proxy pods that declare no upstreams reach services by Kubernetes DNS: under
     default-deny they are cut off, and no intention can be made for them."""
     silent = sorted(f"{f.ref}" + (f" ({f.ref.namespace})" if f.ref.namespace else "")
@@ -278,7 +279,7 @@ def _new(want: Wanted, taken: dict[tuple[str, str], str], default_namespace: str
     return "---\n" + SOURCE_COMMENT + emitter.emit(document(want, default_namespace))
 
 
-def plan(facts: list[Fact], intentions_texts: list[str], settings: Settings,
+def plan(facts: Sequence[Fact], intentions_texts: list[str], settings: Settings,
          default_namespace: str) -> Plan:
     """The release's intentions: the stream's own ServiceIntentions (merged where they lack
     generated sources) in their order, then the new ones, sorted."""

@@ -11,8 +11,8 @@ Kept light: the post-renderer imports it (through the pipeline) on every run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from consul_inject import podmeta
 from consul_inject.problems import ConsulInjectError
@@ -31,16 +31,14 @@ CONSUL_NAMESPACE = podmeta.P + "consul-namespace"
 Status = Literal["injected", "refused"]
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Where a Consul service lives; "" where the feature is off."""
 
     partition: str = ""  # admin partition
     namespace: str = ""  # Consul namespace
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """One workload of the release as the mesh sees it."""
 
     ref: Ref
@@ -105,8 +103,7 @@ def consul_namespace(settings: Settings, k8s_namespace: str) -> str:
 Where = Literal["local", "prepared_query", "datacenter", "peer", "partition"]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where an upstream leads, resolved as the endpoints controller writes it into the proxy:
     an empty namespace or partition means the source's own (Consul's default)."""
 
@@ -135,7 +132,7 @@ def target(fact: Fact, upstream: Upstream) -> Target:
     return Target("local", upstream.name, scope)
 
 
-def registered(facts: list[Fact]) -> dict[tuple[Scope, str], Fact]:
+def registered(facts: Sequence[Fact]) -> dict[tuple[Scope, str], Fact]:
     """Every Consul service the release registers, with the first workload registering it."""
     found: dict[tuple[Scope, str], Fact] = {}
     for fact in facts:

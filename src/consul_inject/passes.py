@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import Node
@@ -62,17 +61,15 @@ def late_passes(seg: stream.Segment, which: int, kind: str, kinds: workloads.Kin
     return 0
 
 
-@dataclass
-class Doc:
+class Doc(NamedTuple):
     segment: stream.Segment
     data: Any = None
     node: Node | None = None  # the composed tree, with positions for patching the text
 
 
 def parse(segment: stream.Segment, source: str) -> Doc:
-    doc = Doc(segment)
     try:
-        doc.node, doc.data = yamlcodec.load_with_node(segment.text)
+        node, data = yamlcodec.load_with_node(segment.text)
     except yaml.MarkedYAMLError as err:
         line, col, problem = yamlcodec.error_position(err, segment.line)
         template = segment.template()
@@ -82,19 +79,22 @@ def parse(segment: stream.Segment, source: str) -> Doc:
         raise ConsulInjectError(f"{source}:{segment.line}: invalid YAML: {err}") from None
     except ConsulInjectError as err:
         raise ConsulInjectError(f"{source}:{segment.line}: {err}") from None
-    return doc
+    return Doc(segment, data, node)
 
 
-@dataclass
 class Shared:
     """The release every input of a run belongs to: one index and the settings ConfigMaps of
     all of them (a folder, a kustomize base, several files), built by `index_release` before
     any input is transformed."""
 
-    index: ReleaseIndex = field(default_factory=ReleaseIndex)
-    settings_maps: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[list[Problem]] = field(default_factory=list)  # per input: what pass 1 could not read
-    unread: list[set[int]] = field(default_factory=list)  # per input: those documents, for pass 2
+    __slots__ = ("errors", "index", "settings_maps", "unread")
+
+    def __init__(self, index: ReleaseIndex | None = None,
+                 settings_maps: list[dict[str, Any]] | None = None) -> None:
+        self.index = index if index is not None else ReleaseIndex()
+        self.settings_maps = settings_maps if settings_maps is not None else []
+        self.errors: list[list[Problem]] = []  # per input: what pass 1 could not read
+        self.unread: list[set[int]] = []  # per input: those documents, for pass 2
 
     @property
     def failed(self) -> bool:

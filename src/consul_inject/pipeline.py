@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from consul_inject import (
     checks,
@@ -31,19 +30,17 @@ from consul_inject.report import Entry, Report
 from consul_inject.transforms import Outcome, Transform, Workload
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     namespace: str = "default"
     source: str = "<stdin>"
     transform: transforms.Mode = "inject"
     name_source: bool = False  # several inputs: messages name the file before the template
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     output: str
     report: Report
-    facts: list[mesh.Fact] = field(default_factory=list)  # the injected and refused workloads
+    facts: Sequence[mesh.Fact] = ()  # the injected and refused workloads
 
     @property
     def ok(self) -> bool:
@@ -167,7 +164,7 @@ class _Run:
             self.report.entries.append(Entry(created, where, "created",
                                              f"for the multi-port services of {ref}"))
         self.created.extend(found.created)
-        for warning in outcome.injection.warnings + found.binding.warnings + outcome.advice:
+        for warning in (*outcome.injection.warnings, *found.binding.warnings, *outcome.advice):
             self.report.warn(where, ref, warning)
         if how := checks.runs_privileged(outcome):
             self.privileged[how].append(str(ref))

@@ -6,8 +6,7 @@ never mutated by injection (created accounts are added explicitly).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -24,8 +23,7 @@ SETTINGS_LABEL = "consul-inject.io/settings"
 SETTINGS_KEY = "values.yaml"
 
 
-@dataclass(frozen=True)
-class KubeService:
+class KubeService(NamedTuple):
     name: str
     namespace: str
     selector: Mapping[str, str]
@@ -36,22 +34,27 @@ class KubeService:
         return bool(self.selector) and all(labels.get(k) == v for k, v in self.selector.items())
 
 
-@dataclass
 class ReleaseIndex:
-    services: list[KubeService] = field(default_factory=list)
-    # (namespace, label key, label value) of one selector item -> (position in `services`,
-    # service), so that matching a pod costs a lookup per label, not a scan of every Service in
-    # a 10,000-document release.
-    by_selector: dict[tuple[str, str, str], list[tuple[int, KubeService]]] = field(
-        default_factory=dict)
-    by_name: dict[tuple[str, str], KubeService] = field(default_factory=dict)
-    accounts: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> secret names
-    token_secrets: set[tuple[str, str]] = field(default_factory=set)  # (ns, name) of token Secrets
-    no_automount: set[tuple[str, str]] = field(default_factory=set)  # ServiceAccounts opting out
-    # Namespace name -> its labels, which the webhook would read from the API server.
-    namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    # ... and its annotations (OpenShift's UID ranges).
-    namespace_annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    __slots__ = ("accounts", "by_name", "by_selector", "namespace_annotations",
+                 "namespace_labels", "no_automount", "services", "token_secrets")
+
+    def __init__(self) -> None:
+        self.services: list[KubeService] = []
+        # (namespace, label key, label value) of one selector item -> (position in `services`,
+        # service), so that matching a pod costs a lookup per label, not a scan of every
+        # Service in a 10,000-document release.
+        self.by_selector: dict[tuple[str, str, str], list[tuple[int, KubeService]]] = {}
+        self.by_name: dict[tuple[str, str], KubeService] = {}
+        self.accounts: dict[tuple[str, str], list[str]] = {}  # -> secret names
+        self.token_secrets: set[tuple[str, str]] = set()  # (ns, name) of token Secrets
+        self.no_automount: set[tuple[str, str]] = set()  # ServiceAccounts opting out
+        # Namespace name -> its labels, which the webhook would read from the API server.
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        # ... and its annotations (OpenShift's UID ranges).
+        self.namespace_annotations: dict[str, dict[str, str]] = {}
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in self.__slots__)
 
     def add(self, res: Mapping[str, Any], default_namespace: str) -> None:
         kind, meta = res.get("kind"), res.get("metadata")

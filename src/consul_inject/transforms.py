@@ -7,9 +7,8 @@ version); the release checks and the report are the caller's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, Protocol
 
 from consul_inject import webhooks
 from consul_inject.release import ReleaseIndex
@@ -20,8 +19,7 @@ Status = Literal["injected", "skipped", "uninjected"]
 Mode = Literal["inject", "uninject", "reinject"]
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     """A resource with a pod template, as found in the stream."""
 
     resource: dict[str, Any]
@@ -31,15 +29,14 @@ class Workload:
     where: str  # the template or file it came from, for messages
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     workload: Workload
     status: Status
     reason: str = ""
     template: dict[str, Any] | None = None  # the new pod template; None: leave the resource be
     injection: Injection | None = None  # set when injected
     injected_from: dict[str, Any] | None = None  # the template injection started from
-    advice: list[str] = field(default_factory=list)  # warnings about the workload
+    advice: Sequence[str] = ()  # warnings about the workload
 
 
 class Transform(Protocol):

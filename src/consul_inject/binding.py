@@ -302,15 +302,15 @@ def bind(settings: Settings, template: Mapping[str, Any], injection: Injection, 
          ) -> Binding:
     """Check one injected pod (`template` as rendered, `injection` its result); `workload` is
     its name and `selector` the labels it selects its pods by, for hints."""
-    binding = Binding(())
+    binding = Binding.of()
     _check_container_ports(template, injection)
     if len(injection.services) > 1:
         _multi(template, injection, namespace, index, settings=settings, binding=binding,
                selector=selector)
-        binding.consul_services = injection.services
+        services = injection.services
     else:
         name = _single(template, namespace, index, binding, (workload, selector))
         _check_acl_login(injection, name, template, namespace, index)
-        binding.consul_services = (name,) if name else ()
+        services = (name,) if name else ()
     _check_upstream_ports(injection)
-    return binding
+    return binding._replace(consul_services=services)

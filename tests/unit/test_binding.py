@@ -83,7 +83,7 @@ def refusal(template: dict[str, Any], index: ReleaseIndex, services: tuple[str, 
 
 def test_the_one_selecting_service_names_the_consul_service() -> None:
     found = bind(pod(), index_of(svc("web-svc")))
-    assert found == Binding(("web-svc",))
+    assert found == Binding.of(("web-svc",))
 
 
 def test_the_connect_service_annotation_names_it_instead() -> None:
@@ -291,7 +291,7 @@ def multi_release(*extra: dict[str, Any]) -> ReleaseIndex:
 
 def test_a_complete_multi_port_pod() -> None:
     found = bind(multi(), multi_release(), SERVICES)
-    assert found == Binding(SERVICES)
+    assert found == Binding.of(SERVICES)
 
 
 @pytest.mark.parametrize(("ports", "message"), [

@@ -8,19 +8,17 @@ Everything here is pure data and interfaces: no version's rules live in this mod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     inject: bool
     reason: str
 
 
-@dataclass(frozen=True)
-class Upstream:
+class Upstream(NamedTuple):
     """One item of the upstreams annotation, resolved."""
 
     raw: str
@@ -34,8 +32,7 @@ class Upstream:
     env_name: str = ""  # `<NAME>` of the env vars: the raw head upper-cased, "-" -> "_"
 
 
-@dataclass
-class Injection:
+class Injection(NamedTuple):
     """An injected pod template, with what the release checks need to know about it."""
 
     template: dict[str, Any]
@@ -43,17 +40,21 @@ class Injection:
     upstreams: tuple[Upstream, ...]
     sidecar_ports: Mapping[int, str]  # port -> what of the injection listens there
     acl_login: bool  # the pod logs in to Consul with its ServiceAccount token
-    warnings: list[str] = field(default_factory=list)
+    warnings: Sequence[str] = ()
 
 
-@dataclass
-class Binding:
+class Binding(NamedTuple):
     """What the endpoints controller will register for a pod, and what the release lacks."""
 
     consul_services: tuple[str, ...]
-    warnings: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # problems a missing-object policy governs
-    to_create: list[dict[str, Any]] = field(default_factory=list)  # ServiceAccounts, Secrets
+    warnings: list[str]
+    missing: list[str]  # problems a missing-object policy governs
+    to_create: list[dict[str, Any]]  # ServiceAccounts, Secrets
+
+    @classmethod
+    def of(cls, consul_services: tuple[str, ...] = ()) -> Binding:
+        """A binding with nothing found yet (lists of its own)."""
+        return cls(consul_services, [], [], [])
 
 
 class Settings(Protocol):
@@ -88,14 +89,13 @@ class Settings(Protocol):
 S = TypeVar("S", bound=Settings)
 
 
-@dataclass(frozen=True)
-class SettingsContext:
+class SettingsContext(NamedTuple):
     """What the settings mapper needs beside the values: the command line's facts."""
 
     release: str = "consul"
     ca_cert: str | None = None  # PEM text of --consul-ca-file
     dns_ip: str | None = None  # --consul-dns-ip (0.49: the Consul DNS Service's ClusterIP)
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = MappingProxyType({})
     release_namespace: str = "consul"  # --release-namespace: where Consul is installed
     access_logs: str | None = None  # --access-logs: the global proxy-defaults' access log
     kube_version: str | None = None  # --kube-version: the cluster's Kubernetes version

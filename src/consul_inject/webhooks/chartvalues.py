@@ -3,13 +3,12 @@ schema fixed their types), and the mappings the 0.49 and 1.9/2.0 charts share.""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from consul_inject.values.tree import value_at
 
-R = TypeVar("R")  # a version's Resources dataclass (cpu_request, cpu_limit, memory_...)
+R = TypeVar("R")  # a version's Resources record (cpu_request, cpu_limit, memory_...)
 _RESOURCES = (("requests.cpu", "cpu_request"), ("limits.cpu", "cpu_limit"),
               ("requests.memory", "memory_request"), ("limits.memory", "memory_limit"))
 
@@ -49,8 +48,8 @@ class Reader:
     def resources(self, path: str, default: R) -> R:
         """`default` with the quantities set at `path` (`requests.cpu`, ...; 0 counts as set)."""
         found = {name: self.quantity(f"{path}.{sub}") for sub, name in _RESOURCES}
-        given: Any = default  # a dataclass instance; TypeVar R cannot say so
-        changed: R = dataclasses.replace(given, **{k: v for k, v in found.items() if v is not None})
+        given: Any = default  # a NamedTuple; TypeVar R cannot say so
+        changed: R = given._replace(**{k: v for k, v in found.items() if v is not None})
         return changed
 
 

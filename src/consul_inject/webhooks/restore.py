@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import podmeta, workloads
 
@@ -23,8 +22,7 @@ _ENV_SUFFIXES = ("_CONNECT_SERVICE_HOST", "_CONNECT_SERVICE_PORT")
 _USER_SETTABLE = (podmeta.SERVICE_PORT, "prometheus.io/")
 
 
-@dataclass(frozen=True)
-class Added:
+class Added(NamedTuple):
     """What one webhook version adds to a pod template."""
 
     annotations: tuple[str, ...]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import gocompat, workloads
 from consul_inject.problems import TemplateError
@@ -24,8 +23,7 @@ _PATH_RE = re.compile(r"^[A-Za-z0-9._~/%@+=:,-]+\Z")
 _PATH_FORM = "expected a file path of letters, digits and . _ ~ / % @ + = : , - only"
 
 
-@dataclass(frozen=True)
-class PodConfig:
+class PodConfig(NamedTuple):
     services: tuple[str, ...]  # connect-service items; () when unset, ("",) never
     service_name: str  # the raw annotation (single-port `-service-name`), "" when unset
     service_account: str

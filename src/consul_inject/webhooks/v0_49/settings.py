@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, NamedTuple
 
 from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
@@ -28,8 +27,7 @@ DEFAULT_NAMESPACE_SELECTOR = (
 )
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     cpu_request: str | None = None
     cpu_limit: str | None = None
     memory_request: str | None = None
@@ -54,9 +52,7 @@ INIT_RESOURCES = Resources("50m", "50m", "25Mi", "150Mi")
 CONSUL_SIDECAR_RESOURCES = Resources("20m", "20m", "25Mi", "50Mi")
 
 
-@dataclass(frozen=True)
-class Settings:
-    consul_k8s_version: ClassVar[str] = "0.49"
+class Settings(NamedTuple):
     enabled: bool = True
     require_annotation: bool = True  # !connectInject.default
     allow_namespaces: tuple[str, ...] = ("*",)
@@ -81,7 +77,7 @@ class Settings:
     consul_dns_ip: str = ""
     resource_prefix: str = "consul-consul"  # consul.fullname of release "consul"
     openshift: bool = False
-    sidecar_resources: Resources = field(default_factory=Resources)
+    sidecar_resources: Resources = Resources()
     envoy_concurrency: int = 2
     metrics: bool = False
     metrics_merging: bool = False
@@ -98,6 +94,10 @@ class Settings:
     create_service_account_secrets: bool = False
     workload_kinds: tuple[tuple[str, str], ...] = ()  # (kind, pod template path) added by users
     intentions: bool = False  # append ServiceIntentions for the declared upstreams
+
+    @property
+    def consul_k8s_version(self) -> str:
+        return "0.49"
 
     @property
     def acls(self) -> bool:
@@ -167,12 +167,13 @@ def _gates(v: chartvalues.Reader) -> dict[str, Any]:
 
 
 def _images(v: chartvalues.Reader) -> dict[str, Any]:
+    default = Settings._field_defaults
     return {
         "image_consul": v.string("connectInject.imageConsul")
-        or v.string("global.image", Settings.image_consul),
-        "image_envoy": v.string("global.imageEnvoy", Settings.image_envoy),
+        or v.string("global.image", default["image_consul"]),
+        "image_envoy": v.string("global.imageEnvoy", default["image_envoy"]),
         "image_consul_k8s": v.string("connectInject.image")
-        or v.string("global.imageK8S", Settings.image_consul_k8s),
+        or v.string("global.imageK8S", default["image_consul_k8s"]),
         "envoy_extra_args": v.string("connectInject.envoyExtraArgs"),
     }
 

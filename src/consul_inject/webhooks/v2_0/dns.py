@@ -5,14 +5,12 @@ namespace (`kubelet_resolv_conf`); `dns_config` is the webhook's rule for any su
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject.webhooks.v2_0.settings import Settings
 
 
-@dataclass(frozen=True)
-class ResolvConf:
+class ResolvConf(NamedTuple):
     """What the webhook's resolv.conf reader keeps: nameservers, the search list and three
     options (other options are dropped), with its defaults."""
 

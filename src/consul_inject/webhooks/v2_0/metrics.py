@@ -4,8 +4,7 @@ the webhook evaluates even when metrics are off are checked even then, as it doe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import podmeta
 from consul_inject.problems import TemplateError
@@ -14,8 +13,7 @@ from consul_inject.webhooks.v2_0.reads import port
 from consul_inject.webhooks.v2_0.settings import Settings
 
 
-@dataclass(frozen=True)
-class Metrics:
+class Metrics(NamedTuple):
     enabled: bool
     merging_enabled: bool  # the enable-metrics-merging value itself (multi-port refuses it)
     merging: bool  # merging runs: metrics, merging and a service metrics port

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject.problems import TemplateError
 
@@ -21,8 +20,7 @@ SUPPLEMENTAL_GROUPS = "openshift.io/sa.scc.supplemental-groups"
 _ATOI_RE = re.compile(r"^[+-]?[0-9]+\Z")
 
 
-@dataclass(frozen=True)
-class IDs:
+class IDs(NamedTuple):
     """(dataplane, connect-init) user and group IDs."""
 
     dataplane_uid: int

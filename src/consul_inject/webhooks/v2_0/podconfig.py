@@ -10,8 +10,7 @@ what would change the command.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import gocompat, podmeta, workloads
 from consul_inject.problems import TemplateError
@@ -30,8 +29,7 @@ from consul_inject.webhooks.v2_0.reads import atoi, flag, port, uint
 from consul_inject.webhooks.v2_0.settings import Resources, Settings
 
 
-@dataclass(frozen=True)
-class Lifecycle:
+class Lifecycle(NamedTuple):
     enabled: bool
     drain: bool
     shutdown_grace: int
@@ -41,8 +39,7 @@ class Lifecycle:
     startup_path: str
 
 
-@dataclass(frozen=True)
-class Probes:
+class Probes(NamedTuple):
     """The dataplane's probe settings: proxy health check, startup/liveness, native sidecar."""
 
     health_check: bool
@@ -55,8 +52,7 @@ class Probes:
     timeout: int
 
 
-@dataclass(frozen=True)
-class PodConfig:
+class PodConfig(NamedTuple):
     services: tuple[str, ...]  # connect-service items; () when unset
     service_name: str  # the raw annotation, "" when unset
     service_account: str

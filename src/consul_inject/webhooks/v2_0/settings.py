@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import gocompat, tooloptions
 from consul_inject.problems import ConsulInjectError, Problem
@@ -29,8 +28,7 @@ SELECTOR_1_9 = ('matchExpressions:\n  - key: "kubernetes.io/metadata.name"\n    
 SELECTOR_2_0 = SELECTOR_1_9 + '  - key: "openshift.io/cluster-monitoring"\n    operator: "DoesNotExist"\n'
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """What differs between the consul-k8s releases this package follows (spec section 7)."""
 
     version: str  # as users select it
@@ -46,8 +44,7 @@ V2_0 = Variant("2.0", "2.0.3", True, "multi protocol multi port", False, False, 
 V1_9 = Variant("1.9", "1.9.11", False, "multi port", True, True, SELECTOR_1_9)
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     cpu_request: str | None = None
     cpu_limit: str | None = None
     memory_request: str | None = None
@@ -65,8 +62,7 @@ class Resources:
 INIT_RESOURCES = Resources("50m", "50m", "25Mi", "150Mi")  # inject-connect's binary defaults
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     variant: Variant = V2_0
     enabled: bool = True
     require_annotation: bool = True  # !connectInject.default
@@ -96,7 +92,7 @@ class Settings:
     cni: bool = False
     consul_dns: bool = True
     openshift: bool = False
-    sidecar_resources: Resources = field(default_factory=Resources)
+    sidecar_resources: Resources = Resources()
     envoy_concurrency: int = 2
     startup_failure_seconds: int = 0
     liveness_failure_seconds: int = 0

@@ -4,7 +4,6 @@ safety is tested in test_script_safety.py; here each container's shape and its s
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from consul_inject.webhooks.v0_49.podconfig import PodConfig
 from consul_inject.webhooks.v0_49.settings import Settings
 
 DEFAULTS = Settings()
-ACLS = dataclasses.replace(DEFAULTS, auth_method="consul-k8s-auth-method")
+ACLS = DEFAULTS._replace(auth_method="consul-k8s-auth-method")
 SPEC: dict[str, Any] = {"serviceAccountName": "web", "containers": [{"name": "web", "ports": [
     {"name": "http", "containerPort": 8080}, {"name": "admin", "containerPort": 9090}]}]}
 MULTI = {ann.SERVICE: "web,admin", ann.SERVICE_PORT: "8080,9090", ann.TPROXY: "false"}
@@ -46,7 +45,7 @@ def test_copy_consul_bin() -> None:
     assert container["securityContext"]["runAsUser"] == c.INIT_UID
     assert container["resources"] == DEFAULTS.init_resources.as_k8s()
     assert in_k8s_order(container)
-    assert "securityContext" not in c.copy_consul_bin(dataclasses.replace(DEFAULTS, openshift=True))
+    assert "securityContext" not in c.copy_consul_bin(DEFAULTS._replace(openshift=True))
 
 
 # --- the init container -----------------------------------------------------------------------
@@ -74,7 +73,7 @@ def test_connect_init_privileges(annotations: dict[str, str], cni: bool,
                                  context: dict[str, Any] | None) -> None:
     """Root with NET_ADMIN to set up the redirect itself; unprivileged when the CNI plugin does;
     no security context without transparent proxy."""
-    settings = dataclasses.replace(DEFAULTS, cni=cni)
+    settings = DEFAULTS._replace(cni=cni)
     container = c.connect_init(settings, pod(annotations, settings), 0, "", None)
     assert container.get("securityContext") == context
 
@@ -113,7 +112,7 @@ def test_init_script_switches() -> None:
     assert "redirect-traffic" in plain
     no_tproxy = c.init_script(DEFAULTS, pod({ann.TPROXY: "false"}), 0, "")
     assert "redirect-traffic" not in no_tproxy
-    cni = dataclasses.replace(DEFAULTS, cni=True)
+    cni = DEFAULTS._replace(cni=True)
     assert "redirect-traffic" not in c.init_script(cni, pod(settings=cni), 0, "")
     acl = c.init_script(ACLS, pod(settings=ACLS), 0, "")
     assert "-acl-auth-method=" in acl
@@ -166,7 +165,7 @@ def test_envoy_sidecar_options() -> None:
 
 
 def test_envoy_runs_as_its_uid_except_on_openshift_without_transparent_proxy() -> None:
-    openshift = dataclasses.replace(DEFAULTS, openshift=True)
+    openshift = DEFAULTS._replace(openshift=True)
     assert c.envoy_security_context(DEFAULTS, pod({ann.TPROXY: "false"}))
     assert c.envoy_security_context(openshift, pod(settings=openshift))
     assert not c.envoy_security_context(openshift, pod({ann.TPROXY: "false"}, openshift))
@@ -194,7 +193,7 @@ def test_consul_sidecar_merges_metrics() -> None:
 def test_sidecar_ports() -> None:
     """Only what this pod's injection binds: the transparent proxy's, metrics' and health
     check's listeners when they are on."""
-    everything = dataclasses.replace(pod(), tproxy=True, overwrite_probes=True, metrics=True,
+    everything = pod()._replace(tproxy=True, overwrite_probes=True, metrics=True,
                                      merged_metrics=True, health_check=True)
     one = c.sidecar_ports(everything, 1, 2)
     assert set(one) == {15001, 20100, 20200, 19000, 20000, 21000, 20300, 20400, 20500, 20301,
@@ -203,6 +202,6 @@ def test_sidecar_ports() -> None:
     two = c.sidecar_ports(everything, 2, 1)
     assert {19001, 20001, 21001} <= set(two)
     assert 20301 not in two
-    bare = dataclasses.replace(everything, tproxy=False, metrics=False, merged_metrics=False,
+    bare = everything._replace(tproxy=False, metrics=False, merged_metrics=False,
                                health_check=False)
     assert set(c.sidecar_ports(bare, 1, 2)) == {19000, 20000}

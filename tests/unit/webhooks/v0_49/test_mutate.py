@@ -6,7 +6,6 @@ checks each rule on its own."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from typing import Any
 
@@ -125,7 +124,7 @@ def test_http_probes_point_at_envoy_with_transparent_proxy() -> None:
 def test_redirect_traffic_config_only_with_cni() -> None:
     plain = inject(template()).template["metadata"]["annotations"]
     assert ann.REDIRECT_TRAFFIC_CONFIG not in plain
-    cni = dataclasses.replace(DEFAULTS, cni=True)
+    cni = DEFAULTS._replace(cni=True)
     config = json.loads(inject(template(), cni).template["metadata"]["annotations"][
         ann.REDIRECT_TRAFFIC_CONFIG])
     assert config["ProxyUserID"] == str(c.ENVOY_UID)
@@ -180,7 +179,7 @@ def test_a_multi_port_pod_gets_an_init_container_and_a_sidecar_per_service() -> 
 
 
 def test_multi_port_with_acls_mounts_each_service_s_token() -> None:
-    acls = dataclasses.replace(DEFAULTS, auth_method="consul-k8s-auth-method")
+    acls = DEFAULTS._replace(auth_method="consul-k8s-auth-method")
     source = template({ann.SERVICE: "web,admin", ann.SERVICE_PORT: "8080,9090",
                        ann.TPROXY: "false"},
                       {"name": "web", "ports": [{"containerPort": 8080}, {"containerPort": 9090}]},
@@ -220,7 +219,7 @@ def test_the_envoy_uid_is_reserved_for_envoy() -> None:
 
 
 def test_acls_need_a_token_to_log_in_with() -> None:
-    acls = dataclasses.replace(DEFAULTS, auth_method="consul-k8s-auth-method")
+    acls = DEFAULTS._replace(auth_method="consul-k8s-auth-method")
     key, message, _ = refusal(template(automountServiceAccountToken=False), acls)
     assert key == "spec.automountServiceAccountToken"
     assert "no ServiceAccount token for the ACL login" in message

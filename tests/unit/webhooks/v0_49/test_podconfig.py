@@ -3,7 +3,6 @@ injector's settings, with every value checked before a container is built."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -85,7 +84,7 @@ def test_a_single_service_may_use_dots_and_capitals() -> None:
 
 
 def test_the_service_account_is_checked_with_acls() -> None:
-    acls = dataclasses.replace(DEFAULTS, auth_method="consul-k8s-auth-method")
+    acls = DEFAULTS._replace(auth_method="consul-k8s-auth-method")
     assert resolve(settings=acls, spec={**SPEC, "serviceAccountName": "web"}).service_account \
         == "web"
     assert refusal({}, acls, spec={**SPEC, "serviceAccountName": "we b"}) == (
@@ -105,7 +104,7 @@ def test_transparent_proxy_precedence(annotation: str | None, label: str | None,
                                       on: bool) -> None:
     annotations = {ann.TPROXY: annotation} if annotation is not None else {}
     labels = {ann.TPROXY: label} if label is not None else {}
-    settings = dataclasses.replace(DEFAULTS, tproxy=setting)
+    settings = DEFAULTS._replace(tproxy=setting)
     assert resolve(annotations, settings, labels=labels).tproxy is on
 
 
@@ -115,7 +114,7 @@ def test_a_namespace_label_that_is_not_a_boolean() -> None:
 
 
 def test_consul_dns_needs_the_dns_service_ip() -> None:
-    with_ip = dataclasses.replace(DEFAULTS, consul_dns_ip="10.0.0.10")
+    with_ip = DEFAULTS._replace(consul_dns_ip="10.0.0.10")
     assert resolve({ann.CONSUL_DNS: "true"}, with_ip).consul_dns_ip == "10.0.0.10"
     assert resolve({}, with_ip).consul_dns_ip == ""  # off: no IP in the pod
     key, message = refusal({ann.CONSUL_DNS: "true"})
@@ -123,7 +122,7 @@ def test_consul_dns_needs_the_dns_service_ip() -> None:
     assert message.startswith("turns Consul DNS redirection on, but the Consul DNS Service IP")
     assert refusal({}, labels={ann.CONSUL_DNS: "true"})[0] == \
         f'label {ann.CONSUL_DNS} on Namespace "apps"'
-    assert refusal({}, dataclasses.replace(DEFAULTS, consul_dns=True))[0] == \
+    assert refusal({}, DEFAULTS._replace(consul_dns=True))[0] == \
         "values dns.enableRedirection"
 
 
@@ -196,7 +195,7 @@ def test_bad_envoy_concurrency(value: str, message: str) -> None:
 
 
 def test_envoy_extra_args_from_the_annotation_over_the_settings() -> None:
-    settings = dataclasses.replace(DEFAULTS, envoy_extra_args="--log-level debug")
+    settings = DEFAULTS._replace(envoy_extra_args="--log-level debug")
     assert resolve({}, settings).extra_args == ("--log-level", "debug")
     assert resolve({ann.ENVOY_EXTRA_ARGS: "--x 'a b'"}, settings).extra_args == ("--x", '"a b"')
     assert resolve({ann.ENVOY_EXTRA_ARGS: ""}, settings).extra_args == ()  # set, if empty
@@ -260,7 +259,7 @@ def test_user_volumes_are_json_lists_of_named_objects() -> None:
 def test_upstreams_are_parsed_with_the_settings() -> None:
     (db,) = resolve({ann.UPSTREAMS: "db:5432"}).upstreams
     assert (db.name, db.port) == ("db", 5432)
-    namespaces = dataclasses.replace(DEFAULTS, enable_namespaces=True)
+    namespaces = DEFAULTS._replace(enable_namespaces=True)
     (scoped,) = resolve({ann.UPSTREAMS: "db.team:5432"}, namespaces).upstreams
     assert (scoped.name, scoped.namespace) == ("db", "team")
 
@@ -277,13 +276,13 @@ def test_upstreams_are_parsed_with_the_settings() -> None:
     ({"mirroring": True}, ""),  # mirroring needs namespaces
 ])
 def test_consul_namespace(fields: dict[str, Any], namespace: str) -> None:
-    settings = dataclasses.replace(DEFAULTS, **fields)
+    settings = DEFAULTS._replace(**fields)
     assert podconfig.consul_namespace(settings, "apps") == namespace
     assert resolve(settings=settings).consul_namespace == namespace
 
 
 def test_a_mirrored_namespace_must_be_a_namespace_name() -> None:
-    mirroring = dataclasses.replace(DEFAULTS, enable_namespaces=True, mirroring=True)
+    mirroring = DEFAULTS._replace(enable_namespaces=True, mirroring=True)
     with pytest.raises(TemplateError, match="is not a Kubernetes namespace name"):
         podconfig.consul_namespace(mirroring, 'a";reboot;"')
 

@@ -4,7 +4,6 @@ original-pod what injection changed; without original-pod, remove only what is s
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from typing import Any
 
@@ -58,11 +57,11 @@ def test_uninject_of_inject_is_the_template(extra: dict[str, str]) -> None:
 @pytest.mark.parametrize("cni", [False, True])
 def test_uninject_of_inject_with_the_redirect_config(cni: bool) -> None:
     source = template()
-    assert uninject.uninject(injected(source, dataclasses.replace(DEFAULTS, cni=cni))) == source
+    assert uninject.uninject(injected(source, DEFAULTS._replace(cni=cni))) == source
 
 
 def test_a_multi_port_injection_with_acls_is_removed() -> None:
-    acls = dataclasses.replace(DEFAULTS, auth_method="consul-k8s-auth-method")
+    acls = DEFAULTS._replace(auth_method="consul-k8s-auth-method")
     source = template({ann.SERVICE: "web,admin", ann.SERVICE_PORT: "8080,9090",
                        ann.TPROXY: "false"}, serviceAccountName="web")
     source["spec"]["containers"][0]["ports"].append({"containerPort": 9090})
@@ -77,7 +76,7 @@ def test_null_and_missing_collections_come_back_as_they_were() -> None:
     source["spec"]["volumes"] = None
     del source["metadata"]["labels"]
     source["spec"]["initContainers"] = None
-    forced = dataclasses.replace(DEFAULTS, require_annotation=False)
+    forced = DEFAULTS._replace(require_annotation=False)
     assert uninject.uninject(injected(source, forced)) == source
 
 
@@ -201,7 +200,7 @@ def templates(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=80, deadline=None)
 @given(templates(), st.booleans())
 def test_uninject_undoes_inject(source: dict[str, Any], cni: bool) -> None:
-    out = injected(source, dataclasses.replace(DEFAULTS, cni=cni))
+    out = injected(source, DEFAULTS._replace(cni=cni))
     assert uninject.is_injected(out)
     back = uninject.uninject(out)
     assert back == source

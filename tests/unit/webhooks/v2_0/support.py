@@ -4,7 +4,6 @@ default, no transparent proxy, no lifecycle, concurrency 0, API timeout 0s)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -15,17 +14,17 @@ from consul_inject.webhooks.v2_0 import mutate
 from consul_inject.webhooks.v2_0.settings import V1_9, Settings
 
 P = "consul.hashicorp.com/"
-ZERO = dataclasses.replace(
-    Settings(), require_annotation=False, tproxy=False, overwrite_probes=False, consul_dns=False,
+ZERO = Settings()._replace(
+    require_annotation=False, tproxy=False, overwrite_probes=False, consul_dns=False,
     lifecycle=False, drain_listeners=False, shutdown_grace=0, envoy_concurrency=0,
     api_timeout="0s", addresses="1.1.1.1", cluster_dns_ip="10.96.0.10")
-ZERO_1_9 = dataclasses.replace(ZERO, variant=V1_9)
+ZERO_1_9 = ZERO._replace(variant=V1_9)
 SA_MOUNT = {"name": "service-account-secret", "mountPath":
             "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}
 
 
 def with_(settings: Settings = ZERO, **changes: Any) -> Settings:
-    return dataclasses.replace(settings, **changes)
+    return settings._replace(**changes)
 
 
 def app(name: str = "web", **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from), so original-pod is compared as JSON without empty resources."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -47,8 +46,8 @@ spec:
 def chart_defaults(variant: Variant) -> Settings:
     """The settings of the chart's default render with global.name=consul (section 4.2)."""
     release = variant.release
-    return dataclasses.replace(
-        Settings(), variant=variant, namespace_selector=variant.namespace_selector,
+    return Settings()._replace(
+        variant=variant, namespace_selector=variant.namespace_selector,
         addresses="consul-server.consul.svc", cluster_dns_ip="10.96.0.10",
         image_consul_k8s=f"hashicorp/consul-k8s-control-plane:{release}",
         image_dataplane=f"hashicorp/consul-dataplane:{release}")

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -19,12 +18,14 @@ from consul_inject.problems import ConsulInjectError
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 
-@dataclass
 class Source:
-    name: str  # as messages show it
-    data: bytes
-    path: Path | None  # None for stdin
-    left_out: str = ""  # why the file holds no Kubernetes resources: then it is not run at all
+    __slots__ = ("data", "left_out", "name", "path")
+
+    def __init__(self, name: str, data: bytes, path: Path | None, left_out: str = "") -> None:
+        self.name = name  # as messages show it
+        self.data = data
+        self.path = path  # None for stdin
+        self.left_out = left_out  # why the file holds no Kubernetes resources: it is not run
 
     def take(self) -> bytes:
         """The content, handed over: the Source lets go of it, so a large release is held once

@@ -88,9 +88,8 @@ def validate_values(values: Mapping[str, Any] | str | os.PathLike[str]) -> list[
     from consul_inject.values import check, files
 
     tree = _plain(values)
-    layer = files.whole(tree, MAPPING_SOURCE)
-    layer.marks[()] = (0, MAPPING_SOURCE, 0, 0)
-    return check.check(tree, layer.marks)
+    marks = {**files.whole(tree, MAPPING_SOURCE).marks, (): (0, MAPPING_SOURCE, 0, 0)}
+    return check.check(tree, marks)
 
 
 def validate_files(paths: Sequence[str], version: str | None = None) -> list[Problem]:

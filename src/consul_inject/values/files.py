@@ -5,9 +5,10 @@ settings ConfigMap, a mapping passed to the API), whose keys all point at the so
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path as FsPath
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
@@ -23,14 +24,13 @@ from consul_inject.values.tree import Path
 Mark = tuple[int, str, int, int]
 
 
-@dataclass
-class Layer:
+class Layer(NamedTuple):
     """One source: its tree, the mark of each key path, and what stopped it from loading."""
 
     where: str
     tree: Any = None
-    marks: dict[Path, Mark] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    marks: Mapping[Path, Mark] = MappingProxyType({})
+    problems: Sequence[Problem] = ()
 
 
 def read_file(path: str, layer: int = 0) -> Layer:

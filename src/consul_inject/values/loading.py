@@ -5,8 +5,7 @@ once with Helm's precedence (base, then each file, then each `--set`, then each
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.values import files, strvals
@@ -14,14 +13,13 @@ from consul_inject.values.files import Layer, Mark
 from consul_inject.values.tree import Path, Values, merge
 
 
-@dataclass
-class Merged:
+class Merged(NamedTuple):
     """The merged tree, the mark of each key, and the problems that stopped loading (a file
     that cannot be read or parsed, a `--set` that does not parse): with any, `tree` is empty."""
 
-    tree: Values = field(default_factory=dict)
-    marks: dict[Path, Mark] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    tree: Values
+    marks: dict[Path, Mark]
+    problems: list[Problem]
 
 
 def layers(paths: Sequence[str], sets: Sequence[str] = (), set_strings: Sequence[str] = (),
@@ -46,9 +44,10 @@ def merged(sources: Sequence[Layer]) -> Merged:
     """The sources merged over each other; the later mark of a key wins."""
     problems = [p for layer in sources for p in layer.problems]
     if problems:
-        return Merged(problems=problems)
-    result = Merged()
+        return Merged({}, {}, problems)
+    tree: Values = {}
+    marks: dict[Path, Mark] = {}
     for layer in sources:
-        result.tree = merge(result.tree, layer.tree or {})
-        result.marks.update(layer.marks)
-    return result
+        tree = merge(tree, layer.tree or {})
+        marks.update(layer.marks)
+    return Merged(tree, marks, [])

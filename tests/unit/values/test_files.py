@@ -27,7 +27,7 @@ def test_read_file_reads_mapping_with_kubernetes_meaning(tmp_path: Path) -> None
     path.write_text("global:\n  name: x\n  mode: 0644\n  flag: yes\n")
     layer = files.read_file(str(path))
     assert layer.tree == {"global": {"name": "x", "mode": 420, "flag": True}}
-    assert layer.problems == []
+    assert not layer.problems
 
 
 @pytest.mark.parametrize("text", ["", "# nothing\n", "---\n"])

@@ -8,7 +8,6 @@ it.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -183,6 +182,8 @@ def closest(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str | No
     for option in options:
         if option.lower() == word.lower():
             return option
+    import difflib  # only a mistyped key pays for it
+
     found = difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
     return found[0] if found else None
 

@@ -104,3 +104,29 @@ def test_the_post_renderer_imports_no_helm_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"CONSUL_INJECT_LOG": "/dev/null", "PATH": ""})
     assert out.stdout.strip().endswith("0 []"), out
+
+
+# What a Helm render of a small release must not pay for at start-up (measured in bench/README.md):
+# dataclasses (12 ms, and about 0.5 ms per class), importlib.resources with zipfile (5 ms),
+# difflib, jsonschema for values that are valid, jinja2 outside the 0.49 init script.
+SLOW_IMPORTS = ("dataclasses", "importlib.resources", "zipfile", "difflib", "jsonschema",
+                "multiprocessing")
+
+
+@pytest.mark.parametrize(("flags", "also"), [
+    ([], ()),
+    (["--consul-k8s-version", "2.0", "--cluster-dns-ip", "10.96.0.10"], ("jinja2",)),
+], ids=["0.49", "2.0"])
+def test_a_small_release_imports_nothing_it_does_not_use(flags: list[str],
+                                                          also: tuple[str, ...]) -> None:
+    import subprocess
+    import sys
+
+    watched = (*SLOW_IMPORTS, *also)
+    code = ("import io, sys; from consul_inject import cli; "
+            f"sys.stdin = io.TextIOWrapper(io.BytesIO(open({str(PACKAGE / 'demo.yaml')!r}, 'rb')"
+            f".read())); rc = cli.main({flags!r}); "
+            f"print(rc, sorted(m for m in {watched!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"CONSUL_INJECT_LOG": "/dev/null", "PATH": ""})
+    assert out.stdout.strip().endswith("0 []"), out

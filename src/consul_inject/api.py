@@ -50,7 +50,7 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
                   consul_ca_cert: str | None = None, consul_dns_ip: str | None = None,
                   consul_k8s_version: str | None = None, release_namespace: str = "consul",
                   access_logs: str | None = None, strict: bool = False,
-                  source: str = "<stream>") -> InjectResult:
+                  source: str = "<stream>", jobs: int = 1) -> InjectResult:
     """Inject (or with `transform`, uninject or reinject) every pod template of a YAML stream.
 
     `values` are Consul chart values (as a parsed values.yaml), `set_values` Helm `--set`
@@ -58,8 +58,11 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
     `consul_k8s_version` ("0.49", "1.9" or "2.0") overrides the values'
     consulInject.consulK8sVersion; `release_namespace` and `access_logs` are the command line's
     --release-namespace and --access-logs. `namespace` is the namespace of resources without
-    metadata.namespace. With `strict`, warnings are errors. Raises ConsulInjectError with every
-    problem found.
+    metadata.namespace. With `strict`, warnings are errors. `jobs` is the command line's
+    --jobs: above 1, a large stream (about 400 workloads or more) is transformed by that many
+    forked processes, with the same result; the default, 1, never forks (a library should not
+    start processes unasked, and forking a process that runs threads is unsafe). Raises
+    ConsulInjectError with every problem found.
     """
     from consul_inject import pipeline, tooloptions, webhooks
     from consul_inject import values as values_mod
@@ -78,7 +81,7 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
     settings = webhooks.get(tooloptions.version_of(checked)).settings(checked, context)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     result = pipeline.run(raw, settings, pipeline.Options(namespace=namespace, source=source,
-                                                          transform=transform))
+                                                          transform=transform, jobs=jobs))
     report = result.report
     problems = list(report.errors)
     if strict and not problems:

@@ -35,6 +35,8 @@ class Options(NamedTuple):
     source: str = "<stdin>"
     transform: transforms.Mode = "inject"
     name_source: bool = False  # several inputs: messages name the file before the template
+    jobs: int = 1  # processes pass 2 may use (workers.py); 1 never forks
+    jobs_from: int = 400  # workload documents from which splitting pays (measured on 2 cores)
 
 
 class Result(NamedTuple):
@@ -88,6 +90,8 @@ class _Run:
         # injected pods whose init container rewrites iptables: "privileged" or "root"
         self.privileged: dict[str, list[str]] = {"privileged": [], "root": []}
         self.facts: list[mesh.Fact] = []
+        # what pass 2 added to the index, in order: the one state a later document depends on
+        self.added: list[tuple[list[dict[str, Any]], str]] = []
 
     def configure(self, settings: Any) -> None:
         """Settings are known once the release is indexed (they may come from it)."""
@@ -160,6 +164,8 @@ class _Run:
         self.report.errors.extend(Problem(f"{where}: {ref}: {e}") for e in found.errors)
         for warning in found.warnings:
             self.report.warn(where, ref, warning)
+        if found.created:
+            self.added.append((found.created, ref.namespace))
         for created in checks.record_created(found.created, self.index, ref.namespace):
             self.report.entries.append(Entry(created, where, "created",
                                              f"for the multi-port services of {ref}"))
@@ -254,6 +260,48 @@ def _first_pass(run_: _Run, configure: Configure, segments: list[stream.Segment]
     return which, kept, failed
 
 
+class _SecondPass:
+    """Pass 2 over segments [lo, hi): each document written as it came or transformed."""
+
+    __slots__ = ("failed_first", "kept", "kinds", "reads", "run", "segments")
+
+    def __init__(self, run_: _Run, segments: list[stream.Segment], *, reads: list[int],
+                 kinds: list[str], kept: dict[int, passes.Doc], failed_first: bool) -> None:
+        self.run, self.segments, self.reads, self.kinds = run_, segments, reads, kinds
+        self.kept, self.failed_first = kept, failed_first
+
+    def transforms(self, i: int) -> bool:
+        return bool(passes.late_passes(self.segments[i], self.reads[i], self.kinds[i],
+                                       self.run.kinds) & passes.TRANSFORM)
+
+    def __call__(self, lo: int, hi: int, write: Callable[[str], object]) -> None:
+        run_, segments, kept = self.run, self.segments, self.kept
+        for i in range(lo, hi):
+            seg = segments[i]
+            segments[i] = _DONE  # written out: let a large release's text go as we go
+            which = passes.late_passes(seg, self.reads[i], self.kinds[i], run_.kinds)
+            if which == passes.PEEK:
+                run_.peek(seg)
+            if not which & passes.TRANSFORM:
+                write(seg.text)
+                continue
+            parsed_first = i in kept
+            try:
+                doc = kept.pop(i) if parsed_first else passes.parse(seg, run_.options.source)
+            except ConsulInjectError as err:
+                run_.report.errors.extend(err.problems)
+                continue
+            if parsed_first or not self.failed_first:
+                write(run_.document(doc))
+
+
+def _split(second: _SecondPass, options: Options, write: Callable[[str], object]) -> bool:
+    """Pass 2 over worker processes if this stream pays for them; False: run it here."""
+    from consul_inject import workers  # a large stream only: a small one never loads it
+
+    return workers.run(second, options.jobs, options.jobs_from, write)
+
+
 def index_release(inputs: Iterable[tuple[bytes, Options]]) -> passes.Shared:
     """Pass 1 over every input of a run: the release that `run_release(..., shared=, part=)`
     checks each input against."""
@@ -305,22 +353,11 @@ def run_release(data: bytes, configure: Configure, options: Options,
     texts: list[str] = []
     write = sink or texts.append
     write(bom)
-    for i, (seg, first) in enumerate(zip(segments, reads, strict=True)):
-        segments[i] = _DONE  # written out: let a large release's text go as we go
-        which = passes.late_passes(seg, first, kinds[i], run_.kinds)
-        if which == passes.PEEK:
-            run_.peek(seg)
-        if not which & passes.TRANSFORM:
-            write(seg.text)
-            continue
-        parsed_first = i in kept
-        try:
-            doc = kept.pop(i) if parsed_first else passes.parse(seg, options.source)
-        except ConsulInjectError as err:
-            run_.report.errors.extend(err.problems)
-            continue
-        if parsed_first or not failed_first:
-            write(run_.document(doc))
+    second = _SecondPass(run_, segments, reads=reads, kinds=kinds, kept=kept,
+                         failed_first=failed_first)
+    if not (options.jobs > 1 and len(segments) >= options.jobs_from
+            and _split(second, options, write)):
+        second(0, len(segments), write)
     run_.notes()
     if run_.report.errors or sink is not None:
         return Result("", run_.report, run_.facts)

@@ -9,14 +9,16 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consul_inject import meshtap, pipeline, sources, tooloptions, usage, values, webhooks, workloads
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
 from consul_inject.transforms import Mode
 from consul_inject.webhooks.base import SettingsContext
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROG = "consul-inject"
 
@@ -62,7 +64,8 @@ class Configure:
         ca_text = None
         if self.args.consul_ca_file:
             try:
-                ca_text = Path(self.args.consul_ca_file).read_text(encoding="utf-8")
+                with open(self.args.consul_ca_file, encoding="utf-8") as ca_file:
+                    ca_text = ca_file.read()
             except (OSError, UnicodeDecodeError) as err:
                 raise ConsulInjectError(f"{self.args.consul_ca_file}: cannot read CA file: "
                                         f"{err}") from None
@@ -116,7 +119,7 @@ def process(args: argparse.Namespace, inputs: list[sources.Source], mode: Mode) 
         for part, src in enumerate(run):
             if in_place or not spools:
                 target = src.path if in_place else getattr(args, "output_file", None)
-                spools.append(sources.Spool(Path(target) if target else None))
+                spools.append(sources.Spool(target or None))
             spool = spools[-1]
             spool.start_stream()
             options = _options(args, src, mode, len(inputs) > 1)
@@ -229,7 +232,7 @@ def _deliver(args: argparse.Namespace, spool: sources.Spool) -> None:
     if target:
         if text is not None:
             spool.replace(text)
-        spool.commit(Path(target))
+        spool.commit(target)
     elif text is None:
         spool.copy_to(sys.stdout.buffer)
     else:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import sys
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import yaml
 
-from consul_inject import folders, yamlcodec
+from consul_inject import yamlcodec
 from consul_inject.problems import ConsulInjectError
+
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where files are read: stdin runs never need it
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -37,6 +40,10 @@ def collect(paths: list[str]) -> list[Source]:
     """Read every input first (so `-o` may name an input file): files as given, folders walked
     recursively for .yaml/.yml/.json in sorted order, `-` for stdin. Files that are not
     Kubernetes manifests (kustomize and Helm files, see `left_out`) are marked, not read as one."""
+    from pathlib import Path
+
+    from consul_inject import folders
+
     sources: list[Source] = []
     walked: list[Path] = []
     for given in paths or ["-"]:
@@ -80,15 +87,16 @@ class Spool:
 
     IN_MEMORY = 4 << 20  # stdout output moves from memory to a temporary file past this size
 
-    def __init__(self, beside: Path | None = None) -> None:
+    def __init__(self, beside: str | os.PathLike[str] | None = None) -> None:
         # The file outlives any `with` block here: commit() or discard() closes it.
         self.file: IO[bytes]
         if beside is not None:
             import tempfile
 
+            folder, name = os.path.split(os.path.abspath(beside))
             try:
                 self.file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                    "w+b", dir=beside.parent, prefix=f".{beside.name}.", delete=False)
+                    "w+b", dir=folder, prefix=f".{name}.", delete=False)
             except OSError as err:
                 raise ConsulInjectError(f"{beside}: cannot write: {err.strerror}") from None
         else:
@@ -146,13 +154,13 @@ class Spool:
     def same_as(self, data: bytes) -> bool:
         return self.size == len(data) and self.read() == data
 
-    def commit(self, path: Path) -> None:
+    def commit(self, path: str | os.PathLike[str]) -> None:
         """Rename the spool over `path` (keeping its mode): atomic for readers."""
         self.file.flush()
         self.file.close()
         try:
-            if path.exists():
-                os.chmod(self.file.name, path.stat().st_mode & 0o7777)
+            if os.path.exists(path):
+                os.chmod(self.file.name, os.stat(path).st_mode & 0o7777)
             os.replace(self.file.name, path)
         except OSError as err:
             self.discard()
@@ -162,7 +170,8 @@ class Spool:
         self.file.close()
         name = getattr(self.file, "name", None)
         if isinstance(name, str):
-            Path(name).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
 
 
 def to_json(text: str) -> str:

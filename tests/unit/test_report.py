@@ -132,13 +132,13 @@ def test_text_escapes_names_from_the_input() -> None:
 
 def test_log_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CONSUL_INJECT_LOG", str(tmp_path / "my.log"))
-    assert report.log_path() == tmp_path / "my.log"
+    assert Path(report.log_path()) == tmp_path / "my.log"
     monkeypatch.delenv("CONSUL_INJECT_LOG")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    assert report.log_path() == tmp_path / "state" / "consul-inject" / "last-run.log"
+    assert Path(report.log_path()) == tmp_path / "state" / "consul-inject" / "last-run.log"
     monkeypatch.delenv("XDG_STATE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert report.log_path() == tmp_path / ".local" / "state" / "consul-inject" / "last-run.log"
+    assert Path(report.log_path()) == tmp_path / ".local" / "state" / "consul-inject" / "last-run.log"
 
 
 def test_write_log_creates_the_folder_and_never_fails(monkeypatch: pytest.MonkeyPatch,
@@ -181,7 +181,9 @@ def test_fail_reaches_stderr_the_log_and_under_helm4_the_terminal(
     written: list[str] = []
     opened: list[str] = []
 
-    def fake_open(path: str, *args: Any, **kwargs: Any) -> FakeTty:
+    def fake_open(path: str, *args: Any, **kwargs: Any) -> Any:
+        if path != "/dev/tty":  # the log file
+            return open(path, *args, **kwargs)
         opened.append(path)
         return FakeTty(written)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -38,7 +37,11 @@ def read_file(path: str, layer: int = 0) -> Layer:
     level is not a map gets one problem, placed in the file, and no tree."""
     where = "<stdin>" if path == "-" else path
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else FsPath(path).read_bytes()
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as file:
+                raw = file.read()
         text = raw.decode("utf-8-sig")
     except OSError as err:
         return Layer(where, problems=[Problem(f"cannot read values file: {err.strerror}",

@@ -340,3 +340,62 @@ def test_is_quantity_rejects(value: str) -> None:
 def test_addresses(text: str, ip: bool, cidr: bool) -> None:
     assert gocompat.is_ip(text) is ip
     assert gocompat.is_ip_or_cidr(text) is cidr
+
+
+@pytest.mark.parametrize(("given", "canonical"), [
+    ("0.5", "500m"), ("1.5Gi", "1536Mi"), ("1024Mi", "1Gi"), ("100m", "100m"), ("1000m", "1"),
+    ("0", "0"), ("0Mi", "0"), ("-0.5", "-500m"), ("1e3", "1e3"), ("1.5e3", "1500"),
+    ("12e-1", "1200e-3"), ("0.1Ki", "102400m"), ("0.0000000001", "1n"), ("25Mi", "25Mi"),
+    ("128974848", "128974848"), ("129e6", "129e6"), ("1.5", "1500m"), (".5", "500m"),
+    ("5.", "5"), ("+2G", "2G"),
+])
+def test_canonical_quantity_is_what_the_api_server_writes_back(given: str,
+                                                               canonical: str) -> None:
+    assert gocompat.canonical_quantity(given) == canonical
+
+
+def _canonical_by_fractions(text: str) -> str:
+    """The same rule with fractions.Fraction: an independent statement of it for the
+    property below."""
+    import math
+    import re
+    from fractions import Fraction
+
+    number = re.match(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", text)
+    assert number is not None
+    suffix = text[number.end():]
+    binary = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+    decimal = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
+               "E": 18}
+    amount, fmt = Fraction(number.group()), "decimal"
+    if suffix in binary:
+        amount, fmt = amount * 1024 ** binary[suffix], "binary"
+    elif suffix[:1] in ("e", "E"):
+        amount, fmt = amount * Fraction(10) ** int(suffix[1:]), "exponent"
+    else:
+        amount *= Fraction(10) ** decimal[suffix]
+    nanos = math.ceil(abs(amount) * 10**9)
+    sign = "-" if amount < 0 and nanos else ""
+    if nanos == 0:
+        return "0"
+    if fmt == "binary" and nanos % 10**9 == 0:
+        whole, power = nanos // 10**9, 0
+        while power < 6 and whole % 1024 == 0:
+            whole, power = whole // 1024, power + 1
+        return f"{sign}{whole}" + ("" if power == 0 else list(binary)[power - 1])
+    mantissa, exponent = nanos, -9
+    while exponent < 18 and mantissa % 1000 == 0:
+        mantissa, exponent = mantissa // 1000, exponent + 3
+    if fmt == "exponent":
+        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
+    return f"{sign}{mantissa}{ {v: k for k, v in decimal.items()}[exponent]}"
+
+
+@given(st.sampled_from(["", "-", "+"]), st.integers(0, 10**7), st.text("0123456789", max_size=12),
+       st.sampled_from(["", "m", "n", "u", "k", "M", "G", "Ki", "Mi", "Gi", "Ti", "e3", "e-2",
+                        "E0", "e-12"]))
+def test_canonical_quantity_agrees_with_exact_fractions(sign: str, whole: int, fraction: str,
+                                                        suffix: str) -> None:
+    text = f"{sign}{whole}" + (f".{fraction}" if fraction else "") + suffix
+    if gocompat.is_quantity(text):
+        assert gocompat.canonical_quantity(text) == _canonical_by_fractions(text)

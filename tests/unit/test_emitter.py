@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consul_inject import yamlcodec
+from consul_inject import emitter, yamlcodec
 from consul_inject.emitter import emit, scalar
 
 TRICKY = [
@@ -62,3 +62,67 @@ trees = st.recursive(
 @given(st.dictionaries(st.text(max_size=8), trees, min_size=1, max_size=5))
 def test_any_tree_round_trips(data: dict[str, Any]) -> None:
     assert roundtrip(data) == data
+
+
+def _reference_lines(data: Any, indent: int) -> list[str]:
+    """The writer as first written (a list per value): the one-list writer must agree."""
+    def value_lines(value: Any, indent: int) -> tuple[str, list[str]]:
+        if isinstance(value, dict):
+            return (" {}", []) if not value else ("", mapping(value, indent + 2))
+        if isinstance(value, list):
+            return (" []", []) if not value else ("", sequence(value, indent))
+        if isinstance(value, str) and (block := emitter.literal(value, indent)) is not None:
+            return " " + block[0], block[1:]
+        return " " + scalar(value), []
+
+    def mapping(data: dict[Any, Any], indent: int) -> list[str]:
+        lines: list[str] = []
+        for key, value in data.items():
+            head, rest = value_lines(value, indent)
+            lines.append(f"{' ' * indent}{scalar(key)}:{head}")
+            lines.extend(rest)
+        return lines
+
+    def sequence(data: list[Any], indent: int) -> list[str]:
+        lines: list[str] = []
+        for item in data:
+            if isinstance(item, (dict, list)) and item:
+                inner = mapping(item, indent + 2) if isinstance(item, dict) else sequence(item, indent + 2)
+                lines.append(f"{' ' * indent}- {inner[0][indent + 2:]}")
+                lines.extend(inner[1:])
+            else:
+                head, rest = value_lines(item, indent)
+                lines.append(f"{' ' * indent}-{head}")
+                lines.extend(rest)
+        return lines
+
+    return mapping(data, indent) if isinstance(data, dict) else sequence(data, indent)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(TRICKY)), trees,
+                                 min_size=1, max_size=5),
+                 st.lists(trees, min_size=1, max_size=4)),
+       st.integers(0, 6))
+def test_block_writers_agree_with_the_reference_writer(data: Any, indent: int) -> None:
+    want = _reference_lines(data, indent)
+    write = emitter.block_mapping if isinstance(data, dict) else emitter.block_sequence
+    assert write(data, indent) == want
+    assert write(data, indent) == want  # the cached copy too
+
+
+def test_block_cache_tells_apart_keys_that_json_writes_alike() -> None:
+    """JSON writes the keys 1 and "1" (and True and "true") alike; the cache must not."""
+    blocks: list[dict[Any, Any]] = [{1: "a"}, {"1": "a"}, {True: "a"}, {"true": "a"}, {1.0: "a"},
+                                    {"x": 1}, {"x": True}]
+    for data in blocks + blocks:
+        assert emitter.block_mapping(data, 2) == _reference_lines(data, 2), data
+
+
+def test_block_cache_is_not_shared_by_a_changed_block() -> None:
+    data: dict[str, Any] = {"c": [{"name": "a"}]}
+    first = emitter.block_mapping(data, 0)
+    first.append("caller's edit")  # callers get their own list
+    data["c"][0]["name"] = "b"
+    assert emitter.block_mapping(data, 0) == ["c:", "- name: b"]
+    assert emitter.block_mapping({"c": [{"name": "a"}]}, 0) == ["c:", "- name: a"]

@@ -49,7 +49,9 @@ class _Patch:
         self.text = text
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self.edits: list[tuple[int, int, str]] = []
-        self.seen: set[int] = set()
+        # A merge key is a plain `<<` or carries a tag, which needs a `!`: without either, no
+        # mapping needs the per-key look for one.
+        self.merges = "<<" in text or "!" in text
 
     # positions ---------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ class _Patch:
         return self.text.rfind("\n", 0, pos) + 1
 
     def insert_lines(self, pos: int, lines: list[str]) -> None:
-        block = "".join(line + self.newline for line in lines)
+        block = self.newline.join(lines) + self.newline if lines else ""
         if pos == len(self.text) and not self.text.endswith("\n"):
             block = self.newline + block.removesuffix(self.newline)
         self.edits.append((pos, pos, block))
@@ -100,9 +102,7 @@ class _Patch:
 
     def diff(self, node: Node, old: Any, new: Any, *, flow: bool, indent: int,
              key_end: int | None) -> None:
-        if id(node) in self.seen:
-            raise _Unpatchable("alias")
-        self.seen.add(id(node))
+        # No node is reached twice: `rewrite` has refused trees with aliases before the walk.
         if _same(old, new):
             return
         if isinstance(node, MappingNode) and isinstance(old, dict) and isinstance(new, dict):
@@ -153,7 +153,7 @@ class _Patch:
     def mapping(self, node: MappingNode, old: dict[Any, Any], new: dict[Any, Any], *, flow: bool,
                 key_end: int | None) -> None:
         pairs = node.value
-        if len(pairs) != len(old) or any(k.tag == _MERGE_TAG for k, _ in pairs):
+        if len(pairs) != len(old) or (self.merges and any(k.tag == _MERGE_TAG for k, _ in pairs)):
             raise _Unpatchable("merge keys")
         kept = [key for key in old if key in new]
         if flow and not kept and old:
@@ -168,7 +168,10 @@ class _Patch:
             return
         for (key_node, value_node), key in zip(pairs, old, strict=True):
             if key in new:
-                self.diff(value_node, old[key], new[key], flow=flow,
+                was, now = old[key], new[key]
+                if was is now or (type(was) is type(now) and was == now):
+                    continue  # most keys: diff would return at once, a call not worth making
+                self.diff(value_node, was, now, flow=flow,
                           indent=int(key_node.start_mark.column),
                           key_end=int(key_node.end_mark.index))
             elif not flow:

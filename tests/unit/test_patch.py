@@ -131,3 +131,24 @@ def test_generated_edits_read_back_and_undo(data: dict[str, Any], seed: int, flo
 def test_lists_in_lists_are_written_anew(text: str, new: Any) -> None:
     """An inner list that changes is not patched in place; the caller re-emits the document."""
     assert rewrite(text, new) is None
+
+
+@settings(max_examples=int(os.environ.get("PATCH_EXAMPLES", "150")), deadline=None)
+@given(st.dictionaries(keys, trees, min_size=1, max_size=4), st.integers(0, 10**6))
+def test_shared_subtrees_patch_as_copies_do(data: dict[str, Any], seed: int) -> None:
+    """A new tree that shares unchanged subtrees with the old one (skipped by identity) is
+    written exactly as its deep copy (compared value by value)."""
+    text = emitter.emit(data)
+    node, old = yamlcodec.load_with_node(text)
+    assert node is not None
+    rng = random.Random(seed)
+    new = {k: (v if rng.random() < 0.5 else mutate(copy.deepcopy(v), rng)) for k, v in old.items()}
+    assert patch.rewrite(text, node, old, new) == patch.rewrite(text, node, old, copy.deepcopy(new))
+
+
+@pytest.mark.parametrize(("text", "new"), [
+    ("a: !!str 1\nb: {c: 2}\n", {"a": "1", "b": {"c": 3}}),  # a tag: merge keys are looked for
+    ("a: x\nb: [1]\n", {"a": "y", "b": [1, 2]}),  # neither `<<` nor `!`: they are not
+])
+def test_tagged_and_untagged_documents_patch(text: str, new: Any) -> None:
+    round_trip(text, new)

@@ -10,10 +10,11 @@ read it back as the same string, and quotes it otherwise.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from consul_inject import gocompat
 from consul_inject.problems import ConsulInjectError
@@ -49,6 +50,7 @@ _FIRST = {
 }
 
 
+@lru_cache(maxsize=4096)  # ports, replicas, ids: manifests repeat the same few numbers
 def _int_value(text: str) -> Any:
     """go-yaml removes every "_", then tries strconv.ParseInt(s, 0, 64) and ParseUint."""
     try:
@@ -57,6 +59,7 @@ def _int_value(text: str) -> Any:
         return _float_value(text)
 
 
+@lru_cache(maxsize=4096)
 def _float_value(text: str) -> Any:
     clean = text.replace("_", "")
     if _SPECIAL_FLOAT_RE.match(clean):
@@ -77,20 +80,31 @@ def _install_resolvers(cls: Any) -> None:
 
 
 _RESOLVED: dict[str, str] = {}  # plain scalar text -> tag; manifests repeat the same words
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 
 
 class KubeLoader(_BaseLoader):  # type: ignore[misc]
     """Safe loader with go-yaml's scalar meaning, duplicate-key and size guards."""
 
+    # The composer calls these around every node, for path resolvers; none are installed, so
+    # C built-ins that take the same arguments and do nothing stand in for the Python methods.
+    descend_resolver = staticmethod(slice)
+    ascend_resolver = staticmethod(tuple)
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode and implicit[0] and isinstance(value, str):
-            tag = _RESOLVED.get(value)
+        # What BaseResolver.resolve answers without path resolvers, with plain scalars cached.
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR_TAG  # quoted, block or `!`-tagged text
+            tag = _RESOLVED.get(value) if isinstance(value, str) else None
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
-                if len(_RESOLVED) < 50_000 and len(value) < 64:
+                if isinstance(value, str) and len(_RESOLVED) < 50_000 and len(value) < 64:
                     _RESOLVED[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return _MAP_TAG if kind is MappingNode else _SEQ_TAG if kind is SequenceNode else None
 
     def construct_yaml_bool(self, node: ScalarNode) -> bool:
         return str(node.value) in _BOOL_TRUE
@@ -239,6 +253,7 @@ class _Unusual(Exception):
 
 
 _T = "tag:yaml.org,2002:"
+_MERGE_TAG = _T + "merge"
 _SCALAR_BUILDERS: dict[str, Any] = {
     _T + "str": str,
     _T + "null": lambda text: None,
@@ -251,34 +266,45 @@ _SCALAR_BUILDERS: dict[str, Any] = {
 
 def _build(node: Node) -> Any:
     """Data from a composed tree: PyYAML's constructor, specialised to what manifests use
-    (several times faster); anything else raises _Unusual."""
-    if isinstance(node, ScalarNode):
-        builder = _SCALAR_BUILDERS.get(node.tag)
-        if builder is not None:
-            return builder(node.value)
-        raise _Unusual
-    if isinstance(node, MappingNode):
-        if node.tag != _T + "map":
+    (several times faster); anything else raises _Unusual. Text scalars, most of a manifest,
+    are taken in their collection's loop rather than by a call each; one frame per level keeps
+    MAX_DEPTH levels well inside Python's recursion limit."""
+    cls = type(node)
+    if cls is MappingNode:
+        if node.tag != _MAP_TAG:
             raise _Unusual
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _T + "merge":
+            if key_node.tag == _STR_TAG and type(key_node) is ScalarNode:
+                key = key_node.value
+            elif key_node.tag == _MERGE_TAG:
                 raise _Unusual
-            if not isinstance(key_node, ScalarNode):
+            elif not isinstance(key_node, ScalarNode):
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark,
                     "found a list or mapping used as a key; Kubernetes keys are strings",
                     key_node.start_mark)
-            key = _build(key_node)
+            else:
+                key = _build(key_node)
             if key in out:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark,
                     f"found duplicate key {key!r}", key_node.start_mark)
-            out[key] = _build(value_node)
+            if value_node.tag == _STR_TAG and type(value_node) is ScalarNode:
+                out[key] = value_node.value
+            else:
+                out[key] = _build(value_node)
         return out
-    if node.tag != _T + "seq":
-        raise _Unusual
-    return [_build(child) for child in node.value]
+    if cls is SequenceNode:
+        if node.tag != _SEQ_TAG:
+            raise _Unusual
+        return [child.value if child.tag == _STR_TAG and type(child) is ScalarNode
+                else _build(child) for child in node.value]
+    if cls is ScalarNode:
+        builder = _SCALAR_BUILDERS.get(node.tag)
+        if builder is not None:
+            return builder(node.value)
+    raise _Unusual
 
 
 # Plain scalars that go-yaml would read as something other than a string: the emitter quotes

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import marshal
 import math
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
 
 from consul_inject import emitter, yamlcodec
 from consul_inject.problems import ConsulInjectError
@@ -293,3 +298,75 @@ def test_dump_does_not_wrap_long_lines() -> None:
 
 def test_dump_unicode_unescaped() -> None:
     assert emitter.emit({"k": "caf\u00e9"}) == "k: caf\u00e9\n"
+
+
+# --- load: the fast paths agree with PyYAML's own resolver and constructor --------------------
+
+_PLAIN_WORDS = st.text(alphabet="yYnNoOtTfF01789xXbB.-+_eE~<:aA ", min_size=1, max_size=7)
+
+
+def test_no_path_resolvers_so_the_composer_hooks_may_do_nothing() -> None:
+    """KubeLoader replaces descend_resolver/ascend_resolver with no-ops: valid only while no
+    path resolver is installed."""
+    assert not yamlcodec.KubeLoader.yaml_path_resolvers
+    loader = yamlcodec.KubeLoader("")
+    try:
+        assert loader.descend_resolver(None, None) is not None
+        assert loader.ascend_resolver() == ()
+    finally:
+        loader.dispose()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_PLAIN_WORDS, st.text(max_size=6)), st.booleans(), st.booleans())
+def test_resolve_agrees_with_base_resolver(value: str, plain: bool, quoted: bool) -> None:
+    loader = yamlcodec.KubeLoader("")
+    reference: Any = BaseResolver.resolve  # PyYAML's own, with KubeLoader's table
+    try:
+        for kind in (ScalarNode, MappingNode, SequenceNode):
+            scalar = value if kind is ScalarNode else None
+            got = loader.resolve(kind, scalar, (plain, quoted))
+            assert got == reference(loader, kind, scalar, (plain, quoted)), (kind, value, plain, quoted)
+    finally:
+        loader.dispose()
+
+
+def _constructed(text: str) -> tuple[Any, Any]:
+    """(the fast builder's data, PyYAML's constructor's data) for one document."""
+    loader = yamlcodec.KubeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return yamlcodec._build(node), loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+_texts = st.recursive(
+    st.one_of(_PLAIN_WORDS.map(lambda w: w.strip() or "x"), st.sampled_from(
+        ["'q'", '"0644"', "|\n  lit\n", "!!str 12", "1_000", "0x1F", "yes", "~", ".inf"])),
+    lambda c: st.lists(c, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]")
+    | st.lists(c, min_size=1, max_size=3).map(
+        lambda xs: "{" + ", ".join(f"k{i}: {x}" for i, x in enumerate(xs)) + "}"),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_texts, min_size=1, max_size=4))
+def test_build_agrees_with_the_constructor(values: list[str]) -> None:
+    text = "".join(f"k{i}: {v}\n" if not v.startswith("|") else f"k{i}: {v}"
+                   for i, v in enumerate(values))
+    try:
+        fast, slow = _constructed(text)
+    except (yaml.YAMLError, ValueError):
+        return  # generated text that is not YAML, or not the builder's to build
+    assert marshal.dumps(fast) == marshal.dumps(slow), text  # types too: 1, 1.0 and True differ
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_PLAIN_WORDS, st.from_regex(r"[-+]?[0-9_]{1,22}(\.[0-9]*)?", fullmatch=True)))
+def test_number_caches_agree_with_the_uncached_functions(text: str) -> None:
+    for cached in (yamlcodec._int_value, yamlcodec._float_value):
+        fresh = cached.__wrapped__(text)
+        again = cached(text)
+        assert marshal.dumps(again) == marshal.dumps(fresh)  # NaN too: the same bits

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from consul_inject import podmeta
 from consul_inject.problems import TemplateError
@@ -92,6 +91,8 @@ def _options(item: str, text: str, settings: Settings) -> dict[str, str]:
     if settings.variant.version == "1.9":
         raise _fail(item, f'has options "{text}", which consul-k8s 1.9 does not read',
                     "expected NAME[.NAMESPACE[.PARTITION]]:PORT[:DATACENTER] under 1.9")
+    from urllib.parse import parse_qsl  # 2 ms with ipaddress: only upstreams with options
+
     found: dict[str, str] = {}
     for key, value in parse_qsl(text.replace(";", "&"), keep_blank_values=True):
         if key not in _OPTIONS:

@@ -9,8 +9,6 @@
 Bad input raises `ConsulInjectError`, whose `problems` say where, what and how to fix it.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple

@@ -5,8 +5,6 @@ rules here apply the release's policy to that (objects kept elsewhere, accounts 
 sum up what concerns the whole release. Plain functions: they read outcomes and return findings.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 from consul_inject import binding, workloads

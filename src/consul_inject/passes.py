@@ -6,8 +6,6 @@ Documents are read in two passes: first the kinds the checks look up (Services, 
 Namespaces), then the workloads, one at a time, so that only one parsed workload is in memory.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple

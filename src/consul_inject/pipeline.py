@@ -4,8 +4,6 @@ with a report beside it.
 A document that is not changed is never re-serialised: its original text goes out as it came in.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -237,7 +235,7 @@ def _rewrite(doc: passes.Doc, new: dict[str, Any]) -> str:
     return text.replace("\n", "\r\n") if doc.segment.crlf else text
 
 
-def _first_pass(run_: _Run, configure: Configure, segments: list[stream.Segment],
+def _first_pass(run_: _Run, configure: "Configure", segments: list[stream.Segment],
                 kinds: list[str], *, shared: passes.Shared | None, part: int
                 ) -> tuple[list[int], dict[int, passes.Doc], bool]:
     """Index the input (or take the run's shared index), then configure: (passes, documents

@@ -5,8 +5,6 @@ is wrong and what would be accepted. `ConsulInjectError` carries one or more of 
 "bad input, exit 1"; any other exception is a bug (exit 3).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
@@ -36,7 +34,7 @@ class Problem(NamedTuple):
         parts = [self.location(), self.key, "" if self.severity == "error" else self.severity, what]
         return ": ".join(part for part in parts if part)
 
-    def at(self, where: str) -> Problem:
+    def at(self, where: str) -> "Problem":
         """The same problem, placed (a template problem gains its file and resource)."""
         return self._replace(where=f"{where}: {self.where}" if self.where else where)
 
@@ -61,7 +59,7 @@ class TemplateError(ConsulInjectError):
         super().__init__(Problem(message, fix, key))
 
     @classmethod
-    def of(cls, errors: list[TemplateError]) -> TemplateError:
+    def of(cls, errors: "list[TemplateError]") -> "TemplateError":
         """Several independent problems found in one pass (each bad item of a list)."""
         combined = cls.__new__(cls)
         ConsulInjectError.__init__(combined, [p for e in errors for p in e.problems])

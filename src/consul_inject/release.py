@@ -3,8 +3,6 @@ every input of a run, which the per-pod checks look up. Built once, before any p
 never mutated by injection (created accounts are added explicitly).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 

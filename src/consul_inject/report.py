@@ -2,8 +2,6 @@
 the terminal under Helm 4 (which drops a post-renderer's stderr), and the log file. Never
 prints YAML."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys

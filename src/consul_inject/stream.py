@@ -5,8 +5,6 @@ whitespace or the line end opens a document, a `...` line closes one, and direct
 blank lines before a document belong to it. Nothing here decides anything about injection.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from typing import NamedTuple

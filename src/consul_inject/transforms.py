@@ -5,8 +5,6 @@ branches on which command is running. Transforms only decide and mutate (through
 version); the release checks and the report are the caller's.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Protocol
 

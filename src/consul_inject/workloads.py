@@ -1,7 +1,5 @@
 """Where each workload kind keeps its pod template, and how a resource is named in messages."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -87,7 +85,7 @@ def copy_tree(data: Any) -> Any:
     return data
 
 
-def template_path(resource: dict[str, Any], kinds: Kinds | None = None) -> tuple[str, ...] | None:
+def template_path(resource: dict[str, Any], kinds: "Kinds | None" = None) -> tuple[str, ...] | None:
     """The path to the pod template, or None when the resource is not a workload we inject:
     one of the built-in kinds, a well-known custom resource, or one `kinds` adds."""
     kind = resource.get("kind")

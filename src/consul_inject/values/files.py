@@ -2,8 +2,6 @@
 column of every key, from the YAML node marks) or a tree given whole (a `--set` flag, the
 settings ConfigMap, a mapping passed to the API), whose keys all point at the source itself."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType

@@ -2,8 +2,6 @@
 once with Helm's precedence (base, then each file, then each `--set`, then each
 `--set-string`; later wins), keeping for each key where it was last written."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 

@@ -6,8 +6,6 @@ what they need to know of the version (the ports its sidecar binds, ACL login).
 Everything here is pure data and interfaces: no version's rules live in this module.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -52,7 +50,7 @@ class Binding(NamedTuple):
     to_create: list[dict[str, Any]]  # ServiceAccounts, Secrets
 
     @classmethod
-    def of(cls, consul_services: tuple[str, ...] = ()) -> Binding:
+    def of(cls, consul_services: tuple[str, ...] = ()) -> "Binding":
         """A binding with nothing found yet (lists of its own)."""
         return cls(consul_services, [], [], [])
 

@@ -7,8 +7,6 @@ vars, mounts, probe ports and pod-level fields are restored from
 settings, including their `consul.hashicorp.com/*` annotations, stay. Pure: no I/O, no YAML.
 """
 
-from __future__ import annotations
-
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping

@@ -4,8 +4,6 @@ Everything that consul-k8s validates (and everything it should have) is checked 
 container is built, so a bad value never reaches the init shell script.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple

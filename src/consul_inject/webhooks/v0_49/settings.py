@@ -4,8 +4,6 @@ Mirrors `templates/connect-inject-deployment.yaml` and `inject-connect/command.g
 says which value feeds it and which binary default applies when the chart passes no flag.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple

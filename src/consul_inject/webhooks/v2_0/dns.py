@@ -3,8 +3,6 @@ consul-dataplane's DNS proxy first, then at the resolvers of the injector pod's 
 /etc/resolv.conf. Offline, that file is the one the kubelet writes for a pod in the release
 namespace (`kubelet_resolv_conf`); `dns_config` is the webhook's rule for any such file."""
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 from consul_inject.webhooks.v2_0.settings import Settings

@@ -1,8 +1,6 @@
 """Prometheus metrics and metrics merging of one pod (spec sections 2 and 3.14): the values
 the webhook evaluates even when metrics are off are checked even then, as it does."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 

@@ -7,8 +7,6 @@ the highest available, consul-dataplane the one below it. Pure: the ranges are c
 listed (a range may hold 100000 IDs or more).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple

@@ -7,8 +7,6 @@ unchecked text into the init shell script (service names, the ServiceAccount), t
 what would change the command.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 

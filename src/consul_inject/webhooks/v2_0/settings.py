@@ -6,8 +6,6 @@ What the values cannot say (the CA PEM generated in the cluster, the release nam
 proxy-defaults access logs) comes from the command line through SettingsContext.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple

@@ -9,8 +9,6 @@ whether transparent proxy is on. Nothing here parses an annotation the webhook v
 Kept light: the post-renderer imports it (through the pipeline) on every run.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -63,7 +61,7 @@ def _annotations(template: dict[str, Any] | None) -> dict[str, Any]:
     return annotations if isinstance(annotations, dict) else {}
 
 
-def injected(outcome: Outcome, found: Findings, settings: Any) -> Fact:
+def injected(outcome: "Outcome", found: "Findings", settings: Any) -> Fact:
     """The fact of an injected workload: its pod as injected, and what the binding found."""
     assert outcome.injection is not None
     annotations = _annotations(outcome.template)

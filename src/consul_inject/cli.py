@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from consul_inject import __version__, runner, sources, webhooks
 from consul_inject import report as report_mod
 from consul_inject.problems import ConsulInjectError
-from consul_inject.usage import PROG, Parser, UsageError, add_render_options
+from consul_inject.usage import (
+    PROG,
+    Parser,
+    RawDescriptionHelpFormatter,
+    UsageError,
+    add_render_options,
+)
 
 SUBCOMMANDS = ("inject", "uninject", "demo", "validate", "schema", "chart", "helm", "plugin",
                "intentions", "graph")
@@ -71,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     others = " / v".join(r for r in webhooks.RELEASES.values() if r != release)
     parser = Parser(
         prog=PROG, description=DESCRIPTION.format(release=release, releases=others),
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG, formatter_class=RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version",
                         version=f"{PROG} {__version__} (consul-k8s "
                         f"{', '.join(webhooks.RELEASES.values())})")
@@ -80,8 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _files_parser(command: str, description: str) -> argparse.ArgumentParser:
-    parser = Parser(prog=f"{PROG} {command}", formatter_class=argparse.RawDescriptionHelpFormatter,
-                     description=description, epilog=EPILOG)
+    parser = Parser(prog=f"{PROG} {command}", formatter_class=RawDescriptionHelpFormatter,
+                    description=description, epilog=EPILOG)
     parser.add_argument("paths", nargs="*", default=["-"], metavar="PATH",
                         help="manifest files or folders (walked for .yaml, .yml and .json), - for "
                         "stdin (default: -)")

@@ -44,7 +44,7 @@ from consul_inject.workloads import Ref
 Write = Callable[[str], object]
 Added = list[tuple[list[dict[str, Any]], str]]  # created documents, with their pod's namespace
 BATCH_CHARACTERS = 1 << 20  # output a child pickles at a time: its memory stays its output's
-LEAD = 0.85  # the parent's share of a chunk's work: it also writes every child's output
+LEAD = 1.1  # a chunk of the parent's against a child's (measured): a child also pickles its output
 _FREED = stream.Segment("", 0, False)
 
 
@@ -119,9 +119,10 @@ def weights(second: SecondPass) -> list[int]:
             for i, seg in enumerate(second.segments)]
 
 
-def chunks(weights: list[int], parts: int, lead: float = LEAD) -> list[tuple[int, int]]:
+def chunks(weights: list[int], parts: int, lead: float | None = None) -> list[tuple[int, int]]:
     """`parts` contiguous ranges covering `weights`, of about equal weight but the first's,
     which is `lead` of the others'."""
+    lead = LEAD if lead is None else lead
     total = sum(weights) or 1
     share = total / (parts - 1 + lead)
     bounds, done, goal = [0], 0, share * lead
@@ -144,16 +145,20 @@ def run(second: SecondPass, jobs: int, least: int, write: Write) -> bool:
     if documents < max(least, 2):
         return False
     ranges = chunks(work, min(jobs, documents))
+    lo, hi = ranges[0]
+    # The first workload loads what injection imports lazily and fills its caches (the init
+    # script, the sidecar blocks): done once, here, before the children inherit it.
+    warm = next((i + 1 for i in range(lo, hi) if work[i]), hi)
+    second(lo, warm, write)
     children: list[_Child] = []
     try:
         gc.freeze()  # the children's collections leave the inherited objects (and pages) alone
         try:
-            for lo, hi in ranges[1:]:
-                children.append(_fork(second, lo, hi, [c.fd for c in children]))
+            for start, end in ranges[1:]:
+                children.append(_fork(second, start, end, [c.fd for c in children]))
         finally:
             gc.unfreeze()
-        lo, hi = ranges[0]
-        second(lo, hi, write)
+        second(warm, hi, write)
         made = {key for docs, ns in second.run.added for key in _keys(docs, ns)}
         for child, span in zip(children, ranges[1:], strict=True):
             _merge(second, child, span, write, made)

@@ -57,7 +57,7 @@ def inject_stream(data: str | bytes, *, values: Mapping[str, Any] | None = None,
     consulInject.consulK8sVersion; `release_namespace` and `access_logs` are the command line's
     --release-namespace and --access-logs. `namespace` is the namespace of resources without
     metadata.namespace. With `strict`, warnings are errors. `jobs` is the command line's
-    --jobs: above 1, a large stream (about 400 workloads or more) is transformed by that many
+    --jobs: above 1, a large stream (about 200 workloads or more) is transformed by that many
     forked processes, with the same result; the default, 1, never forks (a library should not
     start processes unasked, and forking a process that runs threads is unsafe). Raises
     ConsulInjectError with every problem found.

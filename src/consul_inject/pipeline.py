@@ -34,7 +34,7 @@ class Options(NamedTuple):
     transform: transforms.Mode = "inject"
     name_source: bool = False  # several inputs: messages name the file before the template
     jobs: int = 1  # processes pass 2 may use (workers.py); 1 never forks
-    jobs_from: int = 400  # workload documents from which splitting pays (measured on 2 cores)
+    jobs_from: int = 200  # workload documents from which splitting pays (measured on 2 cores)
 
 
 class Result(NamedTuple):

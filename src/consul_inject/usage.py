@@ -69,7 +69,7 @@ def _add_jobs(parser: argparse.ArgumentParser) -> None:
                         help="processes for a large release: after the release is indexed, the "
                         "documents to transform are split into N contiguous parts run side by "
                         "side, and their output is written in stream order; it applies from "
-                        "about 400 workloads (fewer do not pay for it) where processes can be "
+                        "about 200 workloads (fewer do not pay for it) where processes can be "
                         "forked (not on Windows). Output and report are identical whatever N; 1 "
                         f"never forks (default: the usable CPUs, at most {JOBS_CAP})")
 

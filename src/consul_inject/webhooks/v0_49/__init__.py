@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from consul_inject.webhooks.base import Decision, Injection, SettingsContext
-from consul_inject.webhooks.v0_49 import advice, decide, mutate, settings, uninject
+from consul_inject.webhooks.v0_49 import advice, decide, settings
 from consul_inject.webhooks.v0_49.settings import Settings
 
 
@@ -41,12 +41,18 @@ class Webhook:
                namespace_labels: Mapping[str, str],
                namespace_annotations: Mapping[str, str] | None,
                token_secret: Callable[[str], str]) -> Injection:
+        from consul_inject.webhooks.v0_49 import mutate  # a release that injects nothing skips it
+
         return mutate.inject(settings, template, namespace, namespace_labels, token_secret)
 
     def is_injected(self, template: Mapping[str, Any]) -> bool:
+        from consul_inject.webhooks.v0_49 import uninject
+
         return uninject.is_injected(template)
 
     def uninject(self, template: Mapping[str, Any]) -> dict[str, Any]:
+        from consul_inject.webhooks.v0_49 import uninject
+
         return uninject.uninject(template)
 
     def advice(self, resource: Mapping[str, Any], path: tuple[str, ...],

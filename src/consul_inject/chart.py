@@ -12,17 +12,14 @@ cluster side and its values file goes to the post-renderer), so a package for th
 takes only consulInject values.
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -35,11 +32,10 @@ CHART_NAME = "consul-connect-inject"
 SECTIONS = ("global", "connectInject", "controller", "consulInject", "dns")
 
 
-@dataclass
-class _Entry:
+class _Entry(NamedTuple):
     indent: str
     lines: list[str]
-    comments: list[str] = field(default_factory=list)
+    comments: list[str]
     blank_before: bool = False
 
 

@@ -4,41 +4,41 @@ Built from the pipeline's facts (`mesh`), then written as Mermaid (GitHub and Gi
 as it is), Graphviz DOT, or JSON for other tools. Pure: laying it out is Graphviz's job.
 """
 
-from __future__ import annotations
-
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from consul_inject import mesh
 from consul_inject.mesh import Fact, Scope, Target
 
 OUTSIDE = ("", "")  # the group of nodes the release does not run
+_NO_SCOPE = Scope()
 
 
-@dataclass
 class Node:
-    name: str
-    kind: str  # service, refused, external, prepared_query, datacenter, peer, partition
-    group: tuple[str, str]  # (Kubernetes namespace, Consul namespace); OUTSIDE
-    scope: Scope = field(default_factory=Scope)
-    workload: str = ""  # "Deployment web" for the release's own nodes
-    marks: list[str] = field(default_factory=list)
-    id: str = ""
+    __slots__ = ("group", "id", "kind", "marks", "name", "scope", "workload")
+
+    def __init__(self, name: str, kind: str, group: tuple[str, str], scope: Scope = _NO_SCOPE,
+                 workload: str = "", *, marks: list[str] | None = None, id: str = "") -> None:
+        self.name = name
+        self.kind = kind  # service, refused, external, prepared_query, datacenter, peer, partition
+        self.group = group  # (Kubernetes namespace, Consul namespace); OUTSIDE
+        self.scope = scope
+        self.workload = workload  # "Deployment web" for the release's own nodes
+        self.marks = marks if marks is not None else []
+        self.id = id  # given once the nodes are sorted
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     source: str  # node ids
     target: str
     port: int
     upstream: str  # the annotation item
 
 
-@dataclass
-class Graph:
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
+class Graph(NamedTuple):
+    nodes: list[Node]
+    edges: Sequence[Edge] = ()
 
 
 def _workload(fact: Fact) -> str:
@@ -59,7 +59,7 @@ def _own_nodes(facts: list[Fact]) -> dict[tuple[Any, ...], Node]:
             key = ("service", fact.scope, service)
             if key not in nodes:
                 nodes[key] = Node(service, "service", group, fact.scope,
-                                  _workload(fact) if len(fact.services) > 1 else "", list(marks))
+                                  _workload(fact) if len(fact.services) > 1 else "", marks=list(marks))
     return nodes
 
 

@@ -5,16 +5,14 @@ Imported only by the commands that run Helm (`helm`, `plugin`, `chart package`),
 post-renderer: pyhelm3 and pydantic would cost every Helm render a noticeable start-up.
 """
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 import logging
 import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyhelm3
 
@@ -27,8 +25,7 @@ logging.getLogger("pyhelm3").propagate = False
 _NOT_FOUND = ("no helm binary found: put helm on PATH or set CONSUL_INJECT_HELM to its path")
 
 
-@dataclass(frozen=True)
-class Helm:
+class Helm(NamedTuple):
     """One Helm binary, its version known."""
 
     executable: str

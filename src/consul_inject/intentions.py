@@ -12,12 +12,9 @@ decisions, made by pure functions:
   replaced: an existing source's own action or permissions win, and the report says so.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -33,8 +30,7 @@ SOURCE_COMMENT = "# Source: consul-inject/service-intentions.yaml\n"
 _K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
-@dataclass(frozen=True, order=True)
-class Source:
+class Source(NamedTuple):
     """A source as Consul reads it: "" where namespaces or partitions are off."""
 
     partition: str
@@ -54,19 +50,17 @@ class Source:
         return _named(self.name, Scope(self.partition, self.namespace))
 
 
-@dataclass
-class Wanted:
+class Wanted(NamedTuple):
     """The intention one destination needs."""
 
     name: str
     scope: Scope
     k8s_namespace: str  # where its ServiceIntentions goes: beside the destination's workload
     external: bool  # no workload of the release registers the destination
-    sources: set[Source] = field(default_factory=set)
+    sources: set[Source]
 
 
-@dataclass
-class Existing:
+class Existing(NamedTuple):
     """A ServiceIntentions already in the stream."""
 
     text: str
@@ -81,13 +75,15 @@ class Existing:
         return f'ServiceIntentions "{name}"' + (f" ({template})" if template else "")
 
 
-@dataclass
 class Plan:
-    documents: list[tuple[str, str]] = field(default_factory=list)  # (text, "new"|"merged"|"kept")
-    notes: list[str] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    sources: int = 0
-    unmade: int = 0
+    __slots__ = ("documents", "errors", "notes", "sources", "unmade")
+
+    def __init__(self) -> None:
+        self.documents: list[tuple[str, str]] = []  # (text, "new"|"merged"|"kept")
+        self.notes: list[str] = []
+        self.errors: list[Problem] = []
+        self.sources = 0
+        self.unmade = 0
 
     def changed(self) -> str:
         """The documents `consul-inject intentions` prints: new ones and merged ones."""
@@ -143,7 +139,7 @@ def wanted(facts: Sequence[Fact], plan: Plan) -> dict[tuple[Scope, str], Wanted]
             key = (to.scope, to.name)
             home = services.get(key)
             found = out.setdefault(key, Wanted(to.name, to.scope, (home or fact).ref.namespace,
-                                               home is None))
+                                               home is None, set()))
             found.sources.add(Source(fact.scope.partition, fact.scope.namespace, fact.source))
     return out
 

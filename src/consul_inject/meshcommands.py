@@ -6,16 +6,13 @@ dropped. The I/O edge of `intentions` and `graph`; the decisions live in `intent
 `graph`.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from consul_inject import graph, intentions, mesh, passes, pipeline, runner, sources, workloads
 from consul_inject import report as report_mod
@@ -27,15 +24,14 @@ GRAPHVIZ_HINT = ("--format svg runs Graphviz's `dot`, which is not on PATH: inst
                  "and render it with `dot -Tsvg` where Graphviz is")
 
 
-@dataclass
-class Release:
+class Release(NamedTuple):
     """What the pipeline found in every input."""
 
-    facts: list[mesh.Fact] = field(default_factory=list)
-    intentions: list[str] = field(default_factory=list)  # the stream's own ServiceIntentions
-    errors: list[Problem] = field(default_factory=list)
-    settings: Any = None
-    namespace: str = "default"
+    facts: list[mesh.Fact]
+    intentions: list[str]  # the stream's own ServiceIntentions
+    errors: list[Problem]
+    settings: Any
+    namespace: str
 
 
 def read(args: argparse.Namespace) -> Release:
@@ -46,20 +42,22 @@ def read(args: argparse.Namespace) -> Release:
                                 "characters")
     inputs = sources.collect(args.paths)
     configure = runner.Configure(args)
-    found = Release(namespace=args.namespace or "default")
+    namespace = args.namespace or "default"
+    facts: list[mesh.Fact] = []
+    held: list[str] = []
+    errors: list[Problem] = []
 
     def keep(piece: str) -> None:
         if intentions.KIND in piece and passes.sniff_kind(piece) == intentions.KIND:
-            found.intentions.append(piece)
+            held.append(piece)
 
     for src in inputs:
-        options = pipeline.Options(namespace=found.namespace, source=src.name,
+        options = pipeline.Options(namespace=namespace, source=src.name,
                                    transform="inject", name_source=len(inputs) > 1)
         result = pipeline.run_release(src.take(), configure, options, keep)
-        found.facts += result.facts
-        found.errors += result.report.errors
-    found.settings = configure.current
-    return found
+        facts += result.facts
+        errors += result.report.errors
+    return Release(facts, held, errors, configure.current, namespace)
 
 
 def _write(args: argparse.Namespace, data: str | bytes) -> None:

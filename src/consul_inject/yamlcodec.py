@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
 
 from consul_inject import gocompat
 from consul_inject.problems import ConsulInjectError
@@ -42,14 +43,6 @@ _TIMESTAMP_RE = re.compile(
     r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)?)$"
 )
 
-_FIRST = {
-    "bool": list("yYnNtTfFoO"),
-    "null": ["~", "n", "N", ""],
-    "int": list("-+0123456789"),
-    "float": list("-+.0123456789"),
-}
-
-
 @lru_cache(maxsize=4096)  # ports, replicas, ids: manifests repeat the same few numbers
 def _int_value(text: str) -> Any:
     """go-yaml removes every "_", then tries strconv.ParseInt(s, 0, 64) and ParseUint."""
@@ -71,10 +64,10 @@ def _float_value(text: str) -> Any:
 
 def _install_resolvers(cls: Any) -> None:
     cls.yaml_implicit_resolvers = {}
-    cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, _FIRST["bool"])
-    cls.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, _FIRST["null"])
-    cls.add_implicit_resolver("tag:yaml.org,2002:int", _INT_RE, _FIRST["int"])
-    cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, _FIRST["float"])
+    cls.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, list("yYnNtTfFoO"))
+    cls.add_implicit_resolver("tag:yaml.org,2002:null", _NULL_RE, ["~", "n", "N", ""])
+    cls.add_implicit_resolver("tag:yaml.org,2002:int", _INT_RE, list("-+0123456789"))
+    cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, list("-+.0123456789"))
     cls.add_implicit_resolver("tag:yaml.org,2002:float", _SPECIAL_FLOAT_RE, list("-+."))
     cls.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
@@ -98,12 +91,9 @@ class KubeLoader(_BaseLoader):  # type: ignore[misc]
         if kind is ScalarNode:
             if not implicit[0]:
                 return _STR_TAG  # quoted, block or `!`-tagged text
-            tag = _RESOLVED.get(value) if isinstance(value, str) else None
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if isinstance(value, str) and len(_RESOLVED) < 50_000 and len(value) < 64:
-                    _RESOLVED[value] = tag
-            return tag
+            if isinstance(value, str):
+                return _RESOLVED.get(value) or _plain_tag(value)
+            return super().resolve(kind, value, implicit)
         return _MAP_TAG if kind is MappingNode else _SEQ_TAG if kind is SequenceNode else None
 
     def construct_yaml_bool(self, node: ScalarNode) -> bool:
@@ -124,11 +114,8 @@ class KubeLoader(_BaseLoader):  # type: ignore[misc]
                 key = self.construct_object(key_node, deep=True)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key!r}",
-                        key_node.start_mark,
-                    )
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key {key!r}", key_node.start_mark)
                 seen[key] = key_node
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
@@ -140,9 +127,15 @@ KubeLoader.add_constructor("tag:yaml.org,2002:int", KubeLoader.construct_yaml_in
 KubeLoader.add_constructor("tag:yaml.org,2002:float", KubeLoader.construct_yaml_float)
 # Unresolved timestamps stay strings; an explicit !!timestamp tag is kept as its text too.
 KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", KubeLoader.construct_yaml_str)
+_BASE_RESOLVE: Any = BaseResolver.resolve
 
 
-_INDENT_RE = re.compile(r"^[ ]+", re.MULTILINE)
+def _plain_tag(value: str) -> str:
+    """The tag of a plain scalar (BaseResolver's rule over KubeLoader's table), cached."""
+    tag: str = _BASE_RESOLVE(KubeLoader, ScalarNode, value, (True, False))  # reads class data only
+    if len(_RESOLVED) < 50_000 and len(value) < 64:
+        _RESOLVED[value] = tag
+    return tag
 
 
 def _surely_shallow(text: str) -> bool:
@@ -150,10 +143,13 @@ def _surely_shallow(text: str) -> bool:
     needs an indentation column, a bracket or a `- ` on a line."""
     if "*" in text:
         return False
-    indents = _INDENT_RE.findall(text)
-    deepest = max(map(len, indents)) if indents else 0
-    bound = deepest + text.count("[") + text.count("{") + text.count("- ") + 2
-    return bound < MAX_DEPTH
+    # deepest indentation + the rest < MAX_DEPTH: no line may start with `room` spaces, which
+    # one substring search answers without listing every line's indentation.
+    room = MAX_DEPTH - (text.count("[") + text.count("{") + text.count("- ") + 2)
+    if room <= 0:
+        return False
+    pad = " " * room
+    return not (text.startswith(pad) or "\n" + pad in text)
 
 
 def _check_shape(root: Node) -> None:
@@ -209,6 +205,76 @@ def load(text: str) -> Any:
     Raises yaml.YAMLError with marks relative to `text`, or ConsulInjectError for bound violations.
     """
     return load_with_node(text)[1]
+
+
+def load_data(text: str) -> Any:
+    """The data of one document, as `load` gives it, for documents that are only read (the
+    release index's Services and accounts): those written in plain block YAML, as charts write
+    them, are read line by line (several times faster than composing nodes); anything else is
+    left to `load`, errors included."""
+    data = _simple(text)
+    return load(text) if data is _NOT_SIMPLE else data
+
+
+# One line of the simple block YAML: `key: word`, `key:`, `- word`, `- key: word`, `- key:`,
+# where a word (keys too) is letters, digits and `_./-`, or text quoted without escapes.
+_WORD = r"[A-Za-z0-9][A-Za-z0-9_./-]*"
+_VALUE = rf"{_WORD}|\"[ !#-\[\]-~]*\"|'[ -&(-~]*'"
+_SIMPLE_LINE = re.compile(rf"( *)(- )?(?:({_VALUE}):(?: ({_VALUE}))?|({_VALUE}))")
+_NOT_PRINTABLE = re.compile(r"[^\t\n -~]")  # libyaml refuses these, or breaks lines at them
+_NOT_SIMPLE: Any = object()
+
+
+def _word(token: str) -> Any:
+    if token[0] in "\"'":
+        return token[1:-1]
+    return _SCALAR_BUILDERS[_RESOLVED.get(token) or _plain_tag(token)](token)
+
+
+def _simple(text: str) -> Any:
+    """The data of a document written in the simple block YAML above, or _NOT_SIMPLE."""
+    if _NOT_PRINTABLE.search(text):
+        return _NOT_SIMPLE
+    frames: list[tuple[int, Any]] = []  # (column, the mapping or list there), innermost last
+    pending: tuple[dict[Any, Any], Any, int] | None = None  # a `key:` whose value may follow
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        if not body or body[0] == "#" or (line == "---" and not frames):
+            continue
+        match = _SIMPLE_LINE.fullmatch(line) if len(line) < 1000 else None  # libyaml's key limit
+        if match is None or len(frames) > 64:
+            return _NOT_SIMPLE
+        col, dash, key, value, item = len(match[1]), match[2], match[3], match[4], match[5]
+        if pending is not None:  # a deeper line is its value; a list may stand at its column
+            owner, owner_key, owner_col = pending
+            pending = None
+            if col > owner_col or (dash and col == owner_col):
+                child: Any = [] if dash else {}
+                owner[owner_key] = child
+                frames.append((col, child))
+        elif not frames:
+            if col or dash:
+                return _NOT_SIMPLE
+            frames.append((0, {}))
+        while frames and (frames[-1][0] > col or (frames[-1][0] == col and not dash
+                                                  and type(frames[-1][1]) is list)):
+            frames.pop()  # never the root: a mapping at column 0
+        if frames[-1][0] != col or (type(frames[-1][1]) is list) != bool(dash):
+            return _NOT_SIMPLE
+        top = frames[-1][1]
+        if dash:
+            if key is None:
+                top.append(_word(item))
+                continue
+            top.append({})
+            top, col = top[-1], col + 2
+            frames.append((col, top))
+        if key is None or (name := _word(key)) in top:
+            return _NOT_SIMPLE  # a word alone, or a duplicate key (load reports it)
+        top[name] = None if value is None else _word(value)
+        if value is None:
+            pending = (top, name, col)
+    return frames[0][1] if frames else _NOT_SIMPLE
 
 
 def load_with_node(text: str) -> tuple[Node | None, Any]:

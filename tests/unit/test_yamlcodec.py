@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import marshal
 import math
+import re
 from typing import Any
 
 import pytest
@@ -360,7 +360,7 @@ def test_build_agrees_with_the_constructor(values: list[str]) -> None:
         fast, slow = _constructed(text)
     except (yaml.YAMLError, ValueError):
         return  # generated text that is not YAML, or not the builder's to build
-    assert marshal.dumps(fast) == marshal.dumps(slow), text  # types too: 1, 1.0 and True differ
+    assert repr(fast) == repr(slow), text  # types too: 1, 1.0 and True differ
 
 
 @settings(max_examples=300, deadline=None)
@@ -369,4 +369,94 @@ def test_number_caches_agree_with_the_uncached_functions(text: str) -> None:
     for cached in (yamlcodec._int_value, yamlcodec._float_value):
         fresh = cached.__wrapped__(text)
         again = cached(text)
-        assert marshal.dumps(again) == marshal.dumps(fresh)  # NaN too: the same bits
+        assert repr(again) == repr(fresh)  # types too, and NaN
+
+
+def _shallow_by_listing(text: str) -> bool:
+    """The depth proof as first written: every line's indentation listed."""
+    if "*" in text:
+        return False
+    indents = re.findall(r"^[ ]+", text, re.MULTILINE)
+    deepest = max(map(len, indents)) if indents else 0
+    return deepest + text.count("[") + text.count("{") + text.count("- ") + 2 < yamlcodec.MAX_DEPTH
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 420), st.sampled_from(["a: b", "- x", "[", "{", "*a", "",
+                                                                "\r", "\t c"])),
+                max_size=6),
+       st.integers(0, 400))
+def test_depth_proof_agrees_with_listing_indentation(lines: list[tuple[int, str]], dashes: int) -> None:
+    text = "\n".join(" " * n + body for n, body in lines) + "- " * (dashes % 3 * 130)
+    assert yamlcodec._surely_shallow(text) == _shallow_by_listing(text)
+
+
+# --- load_data: the line reader of simple block YAML agrees with the full parse ---------------
+
+_simple_words = st.sampled_from(["a", "b", "name", "app-1", "80", "0x1F", "1_0", "08", "1e3",
+                                 "yes", "on", "n", "null", "true", "v1", "a.b/c", "1.5",
+                                 '"q: #x"', "'8080'", '"yes"', "''", "2001-12-14", "~", "a b"])
+_simple_lines = st.tuples(
+    st.sampled_from([0, 0, 2, 2, 4, 4, 6, 1, 3]),
+    st.sampled_from(["{k}: {v}", "{k}:", "- {v}", "- {k}: {v}", "- {k}:", "# c {v}", "",
+                     "---", "{k}: {v} # c", "{k}:{v}", "{v}", "- - {v}", "{k}: {v}\t", "...",
+                     "{k}: \x85{v}", "  ", "-", "{k}: -"]),
+    _simple_words, _simple_words,
+).map(lambda t: " " * t[0] + t[1].format(k=t[2], v=t[3]))
+
+
+_tree_words = st.sampled_from(["a", "b", "app-1", "80", "0x1F", "08", "yes", "n", "null", "v1",
+                               "a.b/c", "1.5", '"q: #x"', "'8080'"])
+_simple_trees = st.recursive(
+    _tree_words.map(lambda w: yamlcodec.load(f"v: {w}\n")["v"]),
+    lambda c: st.lists(c.filter(lambda x: not isinstance(x, list)), min_size=1, max_size=3)
+    | st.dictionaries(_tree_words.filter(lambda w: w[0].isalnum()), c, min_size=1, max_size=3),
+    max_leaves=10,
+)
+
+
+def _agrees(text: str) -> bool:
+    """Does the line reader agree with the full parse? True when it took the text itself."""
+    fast = yamlcodec._simple(text)
+    try:
+        full = yamlcodec.load(text)
+    except (yaml.YAMLError, ConsulInjectError):
+        assert fast is yamlcodec._NOT_SIMPLE, text
+        return False
+    if fast is not yamlcodec._NOT_SIMPLE:
+        assert repr(fast) == repr(full), text  # types too: 1, 1.0 and True differ
+    assert repr(yamlcodec.load_data(text)) == repr(full)
+    return fast is not yamlcodec._NOT_SIMPLE
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_simple_lines, min_size=1, max_size=10), st.booleans())
+def test_simple_reader_agrees_with_load(lines: list[str], final_newline: bool) -> None:
+    _agrees("\n".join(lines) + ("\n" if final_newline else ""))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(_tree_words.filter(lambda w: w[0].isalnum()), _simple_trees,
+                       min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 30), st.integers(-3, 3), _simple_lines), max_size=2))
+def test_simple_reader_agrees_with_load_near_written_yaml(
+        data: dict[str, Any], edits: list[tuple[int, int, str]]) -> None:
+    """Emitted block YAML (the shape charts write), with a line reindented or put in."""
+    lines = emitter.emit(data).split("\n")
+    for where, shift, line in edits:
+        at = where % len(lines)
+        body = lines[at].lstrip(" ")
+        if shift:
+            lines[at] = " " * max(0, len(lines[at]) - len(body) + shift) + body
+        else:
+            lines.insert(at, line)
+    _agrees("\n".join(lines))
+
+
+def test_simple_reader_takes_manifests_as_charts_write_them() -> None:
+    text = ("---\n# Source: c/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n"
+            "  name: web\n  labels:\n    app.kubernetes.io/name: web\nspec:\n  selector:\n"
+            "    app: web\n  ports:\n  - name: http\n    port: 80\n    targetPort: \"8080\"\n"
+            "  - port: 443\n  clusterIP:\n")
+    assert yamlcodec._simple(text) == yamlcodec.load(text)
+    assert yamlcodec._simple(text) is not yamlcodec._NOT_SIMPLE

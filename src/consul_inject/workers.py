@@ -23,8 +23,6 @@ Children always leave with os._exit (no atexit handlers, no flush of the parent'
 are reaped before `run` returns or raises.
 """
 
-from __future__ import annotations
-
 import contextlib
 import gc
 import itertools
@@ -172,7 +170,7 @@ def _keys(docs: list[dict[str, Any]], namespace: str) -> Iterator[Ref]:
     return (workloads.ref_of(doc, namespace) for doc in docs)
 
 
-def _merge(second: SecondPass, child: _Child, span: tuple[int, int], write: Write,
+def _merge(second: SecondPass, child: "_Child", span: tuple[int, int], write: Write,
            made: set[Ref]) -> None:
     """One child's chunk into the run and the output; run here instead when the child failed
     or its result could differ from the sequential one (module docstring). `made`: what the
@@ -255,7 +253,7 @@ class _Recorder:
         self.pending, self.size = [], 0
 
 
-def _fork(second: SecondPass, lo: int, hi: int, others: list[int]) -> _Child:
+def _fork(second: SecondPass, lo: int, hi: int, others: list[int]) -> "_Child":
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns

@@ -333,3 +333,19 @@ def test_created_objects_change_only_what_makes_a_later_pod_create_them_again() 
     assert (index.services, index.by_name, index.by_selector, index.no_automount,
             index.namespace_labels, index.namespace_annotations) == ([], {}, {}, set(), {}, {})
     assert index.secret_for("apps", "web") == empty.secret_for("apps", "web")
+
+
+def test_the_api_and_the_command_line_take_jobs() -> None:
+    import argparse
+
+    from consul_inject import api, usage
+
+    text = "".join(services(f"s{i}", f"s{i}-admin") + multiport(f"d{i}", (f"s{i}", f"s{i}-admin"),
+                                                                f"s{i}") for i in range(210))
+    sets = ["consulInject.createServiceAccountSecrets=true"]
+    one = api.inject_stream(text, set_values=sets)
+    assert api.inject_stream(text, set_values=sets, jobs=2) == one
+    assert len(one.workloads) == 210 * 5  # each pod, its two accounts and two Secrets
+    with pytest.raises(argparse.ArgumentTypeError, match="1 or more"):
+        usage._jobs("0")
+    assert 1 <= usage.default_jobs() <= usage.JOBS_CAP

@@ -65,9 +65,14 @@ class Doc(NamedTuple):
     node: Node | None = None  # the composed tree, with positions for patching the text
 
 
-def parse(segment: stream.Segment, source: str) -> Doc:
+def parse(segment: stream.Segment, source: str, *, positions: bool = True) -> Doc:
+    """The document read; without `positions` (a document only read, never patched) the node
+    tree is not kept and plain block YAML is read without composing one."""
     try:
-        node, data = yamlcodec.load_with_node(segment.text)
+        if positions:
+            node, data = yamlcodec.load_with_node(segment.text)
+        else:
+            node, data = None, yamlcodec.load_data(segment.text)
     except yaml.MarkedYAMLError as err:
         line, col, problem = yamlcodec.error_position(err, segment.line)
         template = segment.template()
@@ -110,7 +115,7 @@ def index(segments: list[stream.Segment], passes: list[int], source: str, namesp
         if not (which & INDEX or (settings_map and seg.is_document)):
             continue
         try:
-            doc = parse(seg, source)
+            doc = parse(seg, source, positions=bool(which & TRANSFORM))
         except ConsulInjectError as err:
             errors.extend(err.problems)
             passes[i] = 0

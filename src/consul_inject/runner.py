@@ -79,7 +79,8 @@ class Configure:
 def _report(args: argparse.Namespace, reports: list[report_mod.Report], names: list[str]) -> None:
     text = []
     for name, report in zip(names, reports, strict=True):
-        body = {"text": report.text(), "json": report.as_json(), "none": ""}[args.report]
+        body = report.text() if args.report == "text" else (
+            report.as_json() if args.report == "json" else "")
         if len(reports) > 1 and body and args.report == "text":
             body = f"==> {name}\n{body}"
         text.append(body)

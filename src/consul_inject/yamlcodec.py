@@ -238,9 +238,13 @@ def _simple(text: str) -> Any:
         return _NOT_SIMPLE
     frames: list[tuple[int, Any]] = []  # (column, the mapping or list there), innermost last
     pending: tuple[dict[Any, Any], Any, int] | None = None  # a `key:` whose value may follow
+    marker = False  # the one `---` a document may open with (a second opens another document)
     for line in text.split("\n"):
         body = line.lstrip(" ")
-        if not body or body[0] == "#" or (line == "---" and not frames):
+        if not body or body[0] == "#":
+            continue
+        if line == "---" and not frames and not marker:
+            marker = True
             continue
         match = _SIMPLE_LINE.fullmatch(line) if len(line) < 1000 else None  # libyaml's key limit
         if match is None or len(frames) > 64:

@@ -460,3 +460,17 @@ def test_simple_reader_takes_manifests_as_charts_write_them() -> None:
             "  - port: 443\n  clusterIP:\n")
     assert yamlcodec._simple(text) == yamlcodec.load(text)
     assert yamlcodec._simple(text) is not yamlcodec._NOT_SIMPLE
+
+
+@pytest.mark.parametrize("text", ["---\n---\na: a\n", "a: a\n---\n", "---\na: a\n---\nb: b\n",
+                                  "# c\n---\na: 1\n", "---\na: a\n"])
+def test_the_simple_reader_takes_one_document_marker_only(text: str) -> None:
+    try:
+        expected: Any = yamlcodec.load(text)
+    except yaml.YAMLError as err:
+        expected = type(err)
+    try:
+        found: Any = yamlcodec.load_data(text)
+    except yaml.YAMLError as err:
+        found = type(err)
+    assert found == expected

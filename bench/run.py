@@ -112,8 +112,8 @@ def import_times(flags: list[str], top: int = 12) -> list[str]:
     return [f"   {total / 1000:6.1f} ms  all top-level imports", *lines]
 
 
-def measure_sizes(args: argparse.Namespace, folder: Path,
-                  mesh_rows: dict[str, Sample]) -> list[Row]:
+def measure_sizes(args: argparse.Namespace, folder: Path, mesh_rows: dict[str, Sample],
+                  single: dict[str, Sample]) -> list[Row]:
     sizes = [250, 500, 2500] + ([25000] if args.full else [])
     kustomize_sizes = {250, 500} | ({2500} if args.full else set())
     rows: list[Row] = []
@@ -127,7 +127,9 @@ def measure_sizes(args: argparse.Namespace, folder: Path,
                         "--set", f"apps={apps}"], repeat=repeat)
         kust = kustomize(data, folder) if apps in kustomize_sizes else None
         rows.append((apps, size_mb, inject, helm, kust))
-        if apps == 2500:  # the mesh commands on 2,500 services, beside inject in the same run
+        if apps == 2500:  # one process (--jobs 1), and the mesh commands, in the same run
+            single.update({v: measure([str(INJECT), *flags, "--jobs", "1"], stdin=data)
+                           for v, flags in VERSIONS.items()})
             mesh_rows.update({name: measure([str(INJECT), *argv], stdin=data) for name, argv in (
                 ("inject --intentions", ["inject", "--intentions"]),
                 ("intentions", ["intentions"]), ("graph", ["graph"]),
@@ -148,15 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     # Measure the package as installed: byte-compiled (see the Makefile).
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     mesh_rows: dict[str, Sample] = {}
+    single: dict[str, Sample] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = measure_sizes(args, folder, mesh_rows)
+        rows = measure_sizes(args, folder, mesh_rows, single)
         quiet = passthrough_seed(folder)
         python = measure([str(PYTHON), "-c", "pass"], repeat=10)
         small = {v: measure([str(INJECT), *f], stdin=SEED, repeat=10) for v, f in VERSIONS.items()}
         still = {v: measure([str(INJECT), *f], stdin=quiet, repeat=10) for v, f in VERSIONS.items()}
     table(rows)
-    targets(rows, python, small, still, mesh_rows)
+    targets(rows, python, small, still, mesh_rows, single=single)
     for version, flags in VERSIONS.items():
         print(f"\nimport time, small release, consul-k8s {version} (python -X importtime):")
         print("\n".join(import_times(flags)))
@@ -176,7 +179,7 @@ def table(rows: list[Row]) -> None:
 
 
 def targets(rows: list[Row], python: Sample, small: dict[str, Sample], still: dict[str, Sample],
-            mesh_rows: dict[str, Sample]) -> None:
+            mesh_rows: dict[str, Sample], *, single: dict[str, Sample]) -> None:
     by_apps = {r[0]: r for r in rows}
     base = python.seconds * 1000
     for v in VERSIONS:
@@ -192,6 +195,8 @@ def targets(rows: list[Row], python: Sample, small: dict[str, Sample], still: di
         r2 = inject10k[v].seconds / helm10k.seconds
         print(f"2. {tag} 10,000 documents: consul-inject {inject10k[v].seconds:.2f} s / helm "
               f"template {helm10k.seconds:.2f} s = {r2:.2f}x (target <= 1.0x): {verdict(r2 <= 1.0)}")
+        print(f"   {tag} the same in one process (--jobs 1): {single[v].seconds:.2f} s = "
+              f"{single[v].seconds / helm10k.seconds:.2f}x, peak {single[v].peak_mb:.1f} MB")
         if 25000 in by_apps:
             r3 = by_apps[25000][2][v].seconds / inject10k[v].seconds
             print(f"3. {tag} growth 10,000 -> 100,000 documents: {r3:.1f}x (target <= 10.5x): "

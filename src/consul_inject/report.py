@@ -13,6 +13,8 @@ from consul_inject.workloads import Ref
 
 def printable(text: str, limit: int = 1000) -> str:
     """One line of printable text: control characters escaped, very long input shortened."""
+    if len(text) <= limit and text.isprintable():  # nearly every line: no walk character by character
+        return text
     out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
     if len(out) > limit:
         out = out[: limit // 2] + f"...({len(out) - limit} characters)..." + out[-limit // 2 :]

@@ -21,6 +21,7 @@ _CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
 _KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 UNKNOWN = "?"  # no single top-level `kind:` line: parse to find out
 INDEX, TRANSFORM, PEEK = 1, 2, 4  # the passes a document takes part in; PEEK: read to warn
+LARGE_LIST = 256 << 10  # characters: a List this long is read item by item (lists.py)
 # Kinds never worth a look for a pod template of a custom resource injection does not know.
 _NEVER_PEEK = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition"})
 
@@ -105,15 +106,19 @@ class Shared:
 
 
 def index(segments: list[stream.Segment], passes: list[int], source: str, namespace: str, *,
-          into: Shared, errors: list[Problem]) -> dict[int, Doc]:
+          into: Shared, errors: list[Problem], lists_from: int = LARGE_LIST) -> dict[int, Doc]:
     """Pass 1: read the kinds the checks look up into the release index, and the chart's
     settings ConfigMaps. Returns the parsed documents that pass 2 needs as well (kind unknown
-    until parsed), so each is parsed once; a document that does not parse gets pass 0."""
+    until parsed), so each is parsed once; a document that does not parse gets pass 0. A List
+    of `lists_from` characters or more is read item by item and not kept (lists.py)."""
     kept: dict[int, Doc] = {}
     for i, (seg, which) in enumerate(zip(segments, passes, strict=True)):
         settings_map = release.SETTINGS_LABEL in seg.text
         if not (which & INDEX or (settings_map and seg.is_document)):
             continue
+        if which & TRANSFORM and len(seg.text) >= lists_from \
+                and _index_in_parts(seg, namespace, into, settings_map):
+            continue  # a List's kind is read in both passes
         try:
             doc = parse(seg, source, positions=bool(which & TRANSFORM))
         except ConsulInjectError as err:
@@ -127,6 +132,21 @@ def index(segments: list[stream.Segment], passes: list[int], source: str, namesp
         if which & TRANSFORM:
             kept[i] = doc
     return kept
+
+
+def _index_in_parts(seg: stream.Segment, namespace: str, into: Shared, settings_map: bool) -> bool:
+    """A large List into the index item by item; False: read it whole."""
+    from consul_inject import lists  # large Lists only
+
+    found = lists.outline(seg.text)
+    if found is None or not lists.readable(seg.text, found):
+        return False
+    for res in [found.head, *(lists.read(seg.text, span) for span in found.items)]:
+        if res.get("kind") in _CONTEXT_KINDS:  # the only kinds the index keeps
+            into.index.add(res, namespace)
+        if settings_map and res.get("kind") == "ConfigMap":  # settings_values reads no other
+            into.settings_maps.append(res)
+    return True
 
 
 def index_release(inputs: Iterable[tuple[bytes, str, str]]) -> Shared:

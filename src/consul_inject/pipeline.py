@@ -35,6 +35,7 @@ class Options(NamedTuple):
     name_source: bool = False  # several inputs: messages name the file before the template
     jobs: int = 1  # processes pass 2 may use (workers.py); 1 never forks
     jobs_from: int = 200  # workload documents from which splitting pays (measured on 2 cores)
+    lists_from: int = passes.LARGE_LIST  # characters from which a List is read item by item
 
 
 class Result(NamedTuple):
@@ -197,11 +198,30 @@ class _Run:
                     items[i] = changed
             if items != new["items"]:
                 new = {**new, "items": items}
+        return self._after_created(doc.segment.text if new is data else _rewrite(doc, new),
+                                   new is not data)
+
+    def in_parts(self, seg: stream.Segment, *, transform: bool) -> str | None:
+        """A large List read and written item by item, as `document` would write it (only one
+        item's nodes held: lists.py); None: read it whole, which also reports its errors."""
+        from consul_inject import lists  # large Lists only
+
+        found = lists.outline(seg.text)
+        if found is None or workloads.template_path(found.head, self.kinds) \
+                or not lists.readable(seg.text, found):
+            return None
+        if not transform:  # pass 1 failed: read for its errors only, and this one has none
+            return ""
+        where = _where(passes.Doc(seg, found.head), self.options)
+        edited = {i: lists.edit(seg.text, span, new) for i, span in enumerate(found.items)
+                  if (new := self.workload(lists.read(seg.text, span), where)) is not None}
+        return self._after_created(lists.splice(seg.text, found, edited), bool(edited))
+
+    def _after_created(self, text: str, changed: bool) -> str:
+        """The document after the accounts and Secrets its pods need (multi-port services)."""
         created = self._take_created()
-        if new is data:
-            return created + doc.segment.text if created else doc.segment.text
-        text = _rewrite(doc, new)
-        if created and not any(stream.is_document_start(line) for line in text.split("\n")):
+        if created and changed and not any(stream.is_document_start(line)
+                                           for line in text.split("\n")):
             text = "---\n" + text
         return created + text
 
@@ -245,7 +265,8 @@ def _first_pass(run_: _Run, configure: "Configure", segments: list[stream.Segmen
     if shared is None:
         own = passes.Shared(run_.index, run_.settings_maps)
         kept = passes.index(segments, which, run_.options.source, run_.options.namespace,
-                            into=own, errors=run_.report.errors)
+                            into=own, errors=run_.report.errors,
+                            lists_from=run_.options.lists_from)
         failed = bool(run_.report.errors)
     else:
         run_.index = shared.index
@@ -284,6 +305,11 @@ class _SecondPass:
                 write(seg.text)
                 continue
             parsed_first = i in kept
+            if not parsed_first and len(seg.text) >= run_.options.lists_from \
+                    and (text := run_.in_parts(seg, transform=not self.failed_first)) is not None:
+                if text:  # "": pass 1 failed, and nothing is written
+                    write(text)
+                continue
             try:
                 doc = kept.pop(i) if parsed_first else passes.parse(seg, run_.options.source)
             except ConsulInjectError as err:

@@ -207,7 +207,7 @@ class _Run:
         from consul_inject import lists  # large Lists only
 
         found = lists.outline(seg.text)
-        if found is None or workloads.template_path(found.head, self.kinds) \
+        if found is None or workloads.template_path(found.head, self.kinds) is not None \
                 or not lists.readable(seg.text, found):
             return None
         if not transform:  # pass 1 failed: read for its errors only, and this one has none

@@ -48,7 +48,7 @@ def outline(text: str) -> Outline | None:
     (start, end, end_column), items = found
     try:
         head = yamlcodec.load(text[:start] + " []\n" + " " * end_column + text[end:])
-    except (yaml.YAMLError, ValueError):
+    except (ConsulInjectError, yaml.YAMLError, ValueError):
         return None
     if not (isinstance(head, dict) and workloads.is_list(head) and head["items"] == []):
         return None

@@ -30,6 +30,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple, Protocol
 
@@ -225,17 +226,19 @@ def _apply(run_: Run, delta: Delta) -> None:
 
 
 class _Recorder:
-    """A child's sink: pieces pickled in batches as they come; a segment's own text is sent as
-    its position (the parent holds the same text)."""
+    """A child's sink: pieces pickled in batches as they come, into its spill file (disk, not
+    the child's memory: at 100,000 documents a child's output is 25 MB); a segment's own text
+    is sent as its position (the parent holds the same text)."""
 
-    __slots__ = ("batches", "pending", "size", "texts")
+    __slots__ = ("batches", "out", "pending", "size", "texts")
 
-    def __init__(self, segments: list[stream.Segment], lo: int, hi: int) -> None:
+    def __init__(self, segments: list[stream.Segment], lo: int, hi: int, out: IO[bytes]) -> None:
         # the texts themselves are kept too: an id is unique only while its object lives
         self.texts = {id(seg.text): (i, seg.text) for i, seg in enumerate(segments[lo:hi], lo)}
         self.pending: list[str | int] = []
         self.size = 0
-        self.batches: list[bytes] = []
+        self.batches = 0
+        self.out = out
 
     def __call__(self, piece: str) -> None:
         known = self.texts.get(id(piece))
@@ -249,12 +252,14 @@ class _Recorder:
 
     def flush(self) -> None:
         if self.pending:
-            self.batches.append(pickle.dumps(self.pending, pickle.HIGHEST_PROTOCOL))
+            pickle.dump(self.pending, self.out, pickle.HIGHEST_PROTOCOL)
+            self.batches += 1
         self.pending, self.size = [], 0
 
 
 def _fork(second: SecondPass, lo: int, hi: int, others: list[int]) -> "_Child":
     read, write = os.pipe()
+    spill = tempfile.TemporaryFile()  # noqa: SIM115 - the child writes it, _Child closes it
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 1
@@ -262,36 +267,36 @@ def _fork(second: SecondPass, lo: int, hi: int, others: list[int]) -> "_Child":
             os.close(read)
             for fd in others:  # an earlier child's pipe: the parent alone reads it
                 os.close(fd)
-            _work(second, lo, hi, write)
+            _work(second, lo, hi, write, spill)
             code = 0
         finally:
             os._exit(code)
     os.close(write)
-    return _Child(pid, read)
+    return _Child(pid, read, spill)
 
 
-def _work(second: SecondPass, lo: int, hi: int, fd: int) -> None:
-    """In the child: run the chunk, then send the header and the output batches."""
+def _work(second: SecondPass, lo: int, hi: int, fd: int, spill: IO[bytes]) -> None:
+    """In the child: run the chunk, its output batches into the spill file, then send the
+    header, which tells the parent the batches are all there."""
     try:
         mark = _mark(second.run)
-        recorder = _Recorder(second.segments, lo, hi)
+        recorder = _Recorder(second.segments, lo, hi, spill)
         second(lo, hi, recorder)
         recorder.flush()
-        batches = recorder.batches
-        header = pickle.dumps(_delta(second.run, mark, len(batches)), pickle.HIGHEST_PROTOCOL)
+        spill.flush()
+        header = pickle.dumps(_delta(second.run, mark, recorder.batches),
+                              pickle.HIGHEST_PROTOCOL)
     except BaseException:  # the parent runs the chunk again and meets the same error
-        header, batches = pickle.dumps(None), []
+        header = pickle.dumps(None)
     with os.fdopen(fd, "wb") as out:
         out.write(header)
-        for batch in batches:
-            out.write(batch)
 
 
 class _Child:
-    __slots__ = ("fd", "file", "pid")
+    __slots__ = ("fd", "file", "pid", "spill")
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd = pid, fd
+    def __init__(self, pid: int, fd: int, spill: IO[bytes]) -> None:
+        self.pid, self.fd, self.spill = pid, fd, spill
         self.file: IO[bytes] | None = os.fdopen(fd, "rb")
 
     def header(self) -> Delta | None:
@@ -304,10 +309,10 @@ class _Child:
         return delta if isinstance(delta, Delta) else None
 
     def batches(self, count: int) -> Iterator[list[str | int]]:
-        assert self.file is not None
+        self.spill.seek(0)  # the offset is the child's too: it is done with the file
         for _ in range(count):
             try:
-                yield pickle.load(self.file)
+                yield pickle.load(self.spill)
             except (EOFError, pickle.UnpicklingError):
                 # killed from outside halfway through: part of its chunk is written already
                 raise OSError(f"consul-inject: worker process {self.pid} stopped while handing "
@@ -318,6 +323,7 @@ class _Child:
         if self.file is not None:
             self.file.close()
             self.file = None
+        self.spill.close()
         if self.pid:
             with contextlib.suppress(ProcessLookupError):  # gone already, not yet reaped
                 os.kill(self.pid, signal.SIGKILL)

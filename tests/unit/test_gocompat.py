@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import ast
 import json
+import math
+import re
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -354,48 +357,31 @@ def test_canonical_quantity_is_what_the_api_server_writes_back(given: str,
     assert gocompat.canonical_quantity(given) == canonical
 
 
-def _canonical_by_fractions(text: str) -> str:
-    """The same rule with fractions.Fraction: an independent statement of it for the
-    property below."""
-    import math
-    import re
-    from fractions import Fraction
-
+def _amount(text: str) -> Fraction:
+    """A quantity's exact amount, with fractions.Fraction (independent of the code under test)."""
     number = re.match(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", text)
     assert number is not None
     suffix = text[number.end():]
     binary = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
     decimal = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
                "E": 18}
-    amount, fmt = Fraction(number.group()), "decimal"
     if suffix in binary:
-        amount, fmt = amount * 1024 ** binary[suffix], "binary"
-    elif suffix[:1] in ("e", "E"):
-        amount, fmt = amount * Fraction(10) ** int(suffix[1:]), "exponent"
-    else:
-        amount *= Fraction(10) ** decimal[suffix]
-    nanos = math.ceil(abs(amount) * 10**9)
-    sign = "-" if amount < 0 and nanos else ""
-    if nanos == 0:
-        return "0"
-    if fmt == "binary" and nanos % 10**9 == 0:
-        whole, power = nanos // 10**9, 0
-        while power < 6 and whole % 1024 == 0:
-            whole, power = whole // 1024, power + 1
-        return f"{sign}{whole}" + ("" if power == 0 else list(binary)[power - 1])
-    mantissa, exponent = nanos, -9
-    while exponent < 18 and mantissa % 1000 == 0:
-        mantissa, exponent = mantissa // 1000, exponent + 3
-    if fmt == "exponent":
-        return f"{sign}{mantissa}" + (f"e{exponent}" if exponent else "")
-    return f"{sign}{mantissa}{ {v: k for k, v in decimal.items()}[exponent]}"
+        return Fraction(number.group()) * Fraction(1024 ** binary[suffix])
+    power = int(suffix[1:]) if suffix[:1] in ("e", "E") else decimal[suffix]
+    scale = Fraction(10**power) if power >= 0 else Fraction(1, 10**-power)
+    return Fraction(number.group()) * scale
 
 
 @given(st.sampled_from(["", "-", "+"]), st.integers(0, 10**7), st.text("0123456789", max_size=12),
        st.sampled_from(["", "m", "n", "u", "k", "M", "G", "Ki", "Mi", "Gi", "Ti", "e3", "e-2",
                         "E0", "e-12"]))
-def test_canonical_quantity_agrees_with_exact_fractions(sign: str, whole: int, fraction: str,
-                                                        suffix: str) -> None:
+def test_canonical_quantity_keeps_the_amount_rounded_up_to_nano_units(
+        sign: str, whole: int, fraction: str, suffix: str) -> None:
     text = f"{sign}{whole}" + (f".{fraction}" if fraction else "") + suffix
-    if gocompat.is_quantity(text):
-        assert gocompat.canonical_quantity(text) == _canonical_by_fractions(text)
+    if not gocompat.is_quantity(text):
+        return
+    out = gocompat.canonical_quantity(text)
+    exact = _amount(text)
+    nanos = Fraction(math.ceil(abs(exact) * 10**9), 10**9)
+    assert _amount(out) == (nanos if exact >= 0 else -nanos)
+    assert gocompat.canonical_quantity(out) == out  # the canonical form is a fixed point

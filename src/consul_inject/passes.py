@@ -27,9 +27,11 @@ _NEVER_PEEK = frozenset({"ConfigMap", "Secret", "CustomResourceDefinition"})
 
 
 def sniff_kind(text: str) -> str:
-    """The kind named by the one top-level `kind:` line, or UNKNOWN. Cheap: no parsing."""
-    kinds = _KIND_LINE_RE.findall(text)
-    return kinds[0][1] if len(kinds) == 1 else UNKNOWN
+    """The kind named by the one top-level `kind:` line, or UNKNOWN. Cheap: no parsing, and
+    the expression is tried only where a line begins with `kind:`."""
+    kinds = [found[2] for at in stream.line_starts(text, "kind:")
+             if (found := _KIND_LINE_RE.match(text, at)) is not None]
+    return kinds[0] if len(kinds) == 1 else UNKNOWN
 
 
 def kinds_of(segments: list[stream.Segment]) -> list[str]:

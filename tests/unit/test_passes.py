@@ -3,7 +3,11 @@ index for a folder of files)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consul_inject import passes, stream, workloads
 
@@ -78,3 +82,17 @@ def test_a_document_pass_2_would_read_again_is_marked_unread() -> None:
     shared = passes.index_release([(b"---\nkind: [x\n", "a.yaml", "default")])
     assert len(shared.errors[0]) == 1
     assert shared.unread == [{0}]
+
+
+_KIND_PIECES = st.sampled_from(["kind: List", "kind: 'Pod'", 'kind: "Svc"', "kind:Foo", " kind: X",
+                                "kind: a b", "kind: Z # c", "kind: Q\r", "x: 1", "kind:", "kind: 'A\"",
+                                "apiVersion: v1", ""])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_KIND_PIECES, st.sampled_from(["\n", "\r\n", ""])), max_size=8))
+def test_the_kind_is_sniffed_as_the_expression_over_every_line_finds_it(
+        lines: list[tuple[str, str]]) -> None:
+    text = "".join(a + b for a, b in lines)
+    found = re.findall(passes._KIND_LINE_RE, text)
+    assert passes.sniff_kind(text) == (found[0][1] if len(found) == 1 else passes.UNKNOWN)

@@ -236,3 +236,15 @@ def test_helm_s_stderr_lines_are_recognised(line: str, what: str) -> None:
 ])
 def test_yaml_that_only_looks_like_it_passes(text: str) -> None:
     stream.check_tool_output(text, "<stdin>")
+
+
+_MARKER_PIECES = st.sampled_from(["---", "...", "--- x", "---x", "....", " ---", "--", "---\t",
+                                  "---\r", "a: 1", "", "# c"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_MARKER_PIECES, st.sampled_from(["\n", "\r\n", "", " "])), max_size=10))
+def test_marker_lines_are_found_as_the_multiline_expression_finds_them(
+        lines: list[tuple[str, str]]) -> None:
+    body = "".join(a + b for a, b in lines)
+    assert stream._marker_starts(body) == [m.start() for m in stream._MARKER_RE.finditer(body)]

@@ -12,6 +12,7 @@ reach across items, a tag on the List or its items, an item that is not a mappin
 the whole-document reading, which also reports every error.
 """
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
@@ -122,20 +123,37 @@ def _text(text: str, span: Span) -> str:
     return " " * span.column + text[span.start:span.end]
 
 
+UNREADABLE = (ConsulInjectError, yaml.YAMLError, ValueError)  # what reading an item may raise
+
+
 def read(text: str, span: Span) -> Any:
     """One item's data; its nodes are let go."""
     return yamlcodec.load(_text(text, span))
 
 
-def readable(text: str, found: Outline) -> bool:
-    """Whether every item reads (one at a time); if not, the whole document's reading reports
-    where. Checked before any item is used, so that nothing is half done."""
+def read_wanted(text: str, found: Outline, wanted: Callable[[Any], bool]) -> list[Any] | None:
+    """Every item read once, one at a time: those `wanted` keeps, or None if one does not read
+    (the whole document's reading then reports where). Nothing is used before all have read,
+    so nothing is half done."""
+    kept = []
     try:
         for span in found.items:
-            read(text, span)
-    except (ConsulInjectError, yaml.YAMLError, ValueError):
-        return False
-    return True
+            item = read(text, span)
+            if wanted(item):
+                kept.append(item)
+    except UNREADABLE:
+        return None
+    return kept
+
+
+def split(text: str) -> Outline | None:
+    """The outline of a List whose every item reads; None: read the document whole."""
+    found = outline(text)
+    return found if found is not None and read_wanted(text, found, _nothing) is not None else None
+
+
+def _nothing(item: Any) -> bool:
+    return False
 
 
 def edit(text: str, span: Span, new: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ Namespaces), then the workloads, one at a time, so that only one parsed workload
 
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 from yaml.nodes import Node
@@ -16,6 +16,9 @@ from yaml.nodes import Node
 from consul_inject import podmeta, release, stream, workloads, yamlcodec
 from consul_inject.problems import ConsulInjectError, Problem
 from consul_inject.release import ReleaseIndex
+
+if TYPE_CHECKING:
+    from consul_inject.lists import Outline  # imported for large Lists only
 
 _CONTEXT_KINDS = frozenset({"Namespace", "ServiceAccount", "Service", "Secret"})
 _KIND_LINE_RE = re.compile(r"^kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.MULTILINE)
@@ -66,6 +69,7 @@ class Doc(NamedTuple):
     segment: stream.Segment
     data: Any = None
     node: Node | None = None  # the composed tree, with positions for patching the text
+    parts: "Outline | None" = None  # a large List's outline instead of both: read item by item
 
 
 def parse(segment: stream.Segment, source: str, *, positions: bool = True) -> Doc:
@@ -119,8 +123,9 @@ def index(segments: list[stream.Segment], passes: list[int], source: str, namesp
         if not (which & INDEX or (settings_map and seg.is_document)):
             continue
         if which & TRANSFORM and len(seg.text) >= lists_from \
-                and _index_in_parts(seg, namespace, into, settings_map):
-            continue  # a List's kind is read in both passes
+                and (found := _index_in_parts(seg, namespace, into, settings_map)) is not None:
+            kept[i] = Doc(seg, parts=found)  # pass 2 reads it item by item too
+            continue
         try:
             doc = parse(seg, source, positions=bool(which & TRANSFORM))
         except ConsulInjectError as err:
@@ -136,19 +141,37 @@ def index(segments: list[stream.Segment], passes: list[int], source: str, namesp
     return kept
 
 
-def _index_in_parts(seg: stream.Segment, namespace: str, into: Shared, settings_map: bool) -> bool:
-    """A large List into the index item by item; False: read it whole."""
+def _index_in_parts(seg: stream.Segment, namespace: str, into: Shared,
+                    settings_map: bool) -> "Outline | None":
+    """A large List into the index item by item: its outline, or None: read it whole."""
     from consul_inject import lists  # large Lists only
 
+    def wanted(res: Any) -> bool:  # the only kinds the index keeps, and settings_values reads
+        kind = res.get("kind")
+        return kind in _CONTEXT_KINDS or (settings_map and kind == "ConfigMap")
+
     found = lists.outline(seg.text)
-    if found is None or not lists.readable(seg.text, found):
-        return False
-    for res in [found.head, *(lists.read(seg.text, span) for span in found.items)]:
-        if res.get("kind") in _CONTEXT_KINDS:  # the only kinds the index keeps
+    items = lists.read_wanted(seg.text, found, wanted) if found is not None else None
+    if found is None or items is None:
+        return None
+    for res in [found.head, *items]:
+        if res.get("kind") in _CONTEXT_KINDS:
             into.index.add(res, namespace)
-        if settings_map and res.get("kind") == "ConfigMap":  # settings_values reads no other
+        if settings_map and res.get("kind") == "ConfigMap":
             into.settings_maps.append(res)
-    return True
+    return found
+
+
+def read(segment: stream.Segment, source: str, lists_from: int) -> Doc:
+    """Pass 2's reading of a document pass 1 did not keep: as `parse`, but a List of
+    `lists_from` characters or more only outlined, to be read item by item."""
+    if len(segment.text) >= lists_from:
+        from consul_inject import lists  # large Lists only
+
+        found = lists.split(segment.text)
+        if found is not None:
+            return Doc(segment, parts=found)
+    return parse(segment, source)
 
 
 def index_release(inputs: Iterable[tuple[bytes, str, str]]) -> Shared:

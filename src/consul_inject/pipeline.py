@@ -201,17 +201,13 @@ class _Run:
         return self._after_created(doc.segment.text if new is data else _rewrite(doc, new),
                                    new is not data)
 
-    def in_parts(self, seg: stream.Segment, *, transform: bool) -> str | None:
-        """A large List read and written item by item, as `document` would write it (only one
-        item's nodes held: lists.py); None: read it whole, which also reports its errors."""
+    def in_parts(self, doc: passes.Doc) -> str:
+        """A large List (`doc.parts`, every item known to read) read and written item by item,
+        as `document` writes a List: only one item's nodes are held (lists.py)."""
         from consul_inject import lists  # large Lists only
 
-        found = lists.outline(seg.text)
-        if found is None or workloads.template_path(found.head, self.kinds) is not None \
-                or not lists.readable(seg.text, found):
-            return None
-        if not transform:  # pass 1 failed: read for its errors only, and this one has none
-            return ""
+        seg, found = doc.segment, doc.parts
+        assert found is not None
         where = _where(passes.Doc(seg, found.head), self.options)
         edited = {i: lists.edit(seg.text, span, new) for i, span in enumerate(found.items)
                   if (new := self.workload(lists.read(seg.text, span), where)) is not None}
@@ -305,18 +301,17 @@ class _SecondPass:
                 write(seg.text)
                 continue
             parsed_first = i in kept
-            if not parsed_first and len(seg.text) >= run_.options.lists_from \
-                    and (text := run_.in_parts(seg, transform=not self.failed_first)) is not None:
-                if text:  # "": pass 1 failed, and nothing is written
-                    write(text)
-                continue
             try:
-                doc = kept.pop(i) if parsed_first else passes.parse(seg, run_.options.source)
+                doc = kept.pop(i) if parsed_first else passes.read(seg, run_.options.source,
+                                                                   run_.options.lists_from)
+                if doc.parts is not None and workloads.template_path(
+                        doc.parts.head, run_.kinds) is not None:  # a List made a workload kind
+                    doc = passes.parse(seg, run_.options.source)
             except ConsulInjectError as err:
                 run_.report.errors.extend(err.problems)
                 continue
             if parsed_first or not self.failed_first:
-                write(run_.document(doc))
+                write(run_.in_parts(doc) if doc.parts is not None else run_.document(doc))
 
 
 def _split(second: _SecondPass, options: Options, write: Callable[[str], object]) -> bool:

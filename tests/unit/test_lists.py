@@ -22,7 +22,7 @@ def test_the_outline_finds_every_item_and_the_head(text: str) -> None:
     whole = yamlcodec.load(text)
     assert found.head == {**whole, "items": []}
     assert [lists.read(text, span) for span in found.items] == whole["items"]
-    assert lists.readable(text, found)
+    assert lists.split(text) == found
 
 
 @pytest.mark.parametrize("text", [
@@ -45,8 +45,7 @@ def test_the_outline_finds_every_item_and_the_head(text: str) -> None:
     "apiVersion: v1\nkind: List\nitems:\n- a: [\n",  # not YAML
 ])
 def test_what_cannot_be_split_exactly_is_read_whole(text: str) -> None:
-    found = lists.outline(text)
-    assert found is None or not lists.readable(text, found)
+    assert lists.split(text) is None
 
 
 def test_an_item_is_edited_in_place_at_its_own_column() -> None:
@@ -113,3 +112,27 @@ def test_every_golden_case_as_one_list_reads_the_same_in_parts() -> None:
     runs = [(c.name, _run(c, data, 1), _run(c, data, 10**12)) for c, data in cases]
     assert [name for name, parts, whole in runs if parts != whole] == []
     assert sum(" injected (" in str(parts[1]) for _, parts, _ in runs) > 100  # not vacuous
+
+
+def test_a_list_after_a_failed_first_pass_is_reported_as_read_whole() -> None:
+    """Pass 1 kept the List (its kind is read in both passes): pass 2 still transforms it and
+    reports its workloads, in parts as whole, while nothing is written."""
+    from consul_inject import cli
+
+    case = GOLDEN / "seed-static-server"
+    listed = _as_list(case)
+    assert listed is not None
+    data = b"apiVersion: v1\nkind: Service\nmetadata: {name: [\n---\n" + listed
+    args = cli._inject_parser().parse_args(["-"])
+
+    def run(lists_from: int) -> tuple[Any, ...]:
+        writes: list[str] = []
+        result = pipeline.run_release(data, runner.Configure(args),
+                                      pipeline.Options(lists_from=lists_from), writes.append)
+        errors = [e.text() for e in result.report.errors]
+        return "".join(writes), errors, result.report.text(), list(result.facts)
+
+    whole, parts = run(10**12), run(1)
+    assert any("invalid YAML" in e for e in whole[1])
+    assert " injected" in whole[2]
+    assert parts == whole

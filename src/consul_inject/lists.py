@@ -165,7 +165,8 @@ def edit(text: str, span: Span, new: dict[str, Any]) -> str:
     edited = patch.rewrite(own, node, data, new) if node is not None else None
     if edited is not None and edited.startswith(own[:span.column]):
         return edited[span.column:]
-    after = own[own.rstrip(" ").rfind("\n") + 1:] if own.rstrip(" ").endswith("\n") else "\n"
+    body = own.rstrip(" ")  # what follows its last line: the next item's indentation, if any
+    after = own[len(body):] if body.endswith("\n") else ""
     return "\n".join(emitter.block_mapping(new, span.column))[span.column:] + "\n" + after
 
 

@@ -59,13 +59,29 @@ def test_an_item_is_edited_in_place_at_its_own_column() -> None:
     assert yamlcodec.load(text)["items"][0] == {"a": 1, "b": 3, "z": {"k": "x"}}
 
 
-def test_an_item_that_cannot_be_edited_in_place_is_written_anew() -> None:
+def test_an_inline_merge_key_is_edited_in_place() -> None:
     text = "apiVersion: v1\nkind: List\nitems:\n- <<: {a: 1}\n  b: 2\n# after\n- c: 3\n"
     found = lists.outline(text)
     assert found is not None
     edited = lists.edit(text, found.items[0], {"a": 1, "b": 5})
     out = lists.splice(text, found, {0: edited})
-    assert yamlcodec.load(out)["items"] == [{"a": 1, "b": 5}, {"c": 3}]
+    assert out == text.replace("b: 2", "b: 5")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("apiVersion: v1\nkind: List\nitems:\n  - a: 1\n    b: 2\n  # c\n  - c: 3\n",
+     "apiVersion: v1\nkind: List\nitems:\n  - a: 1\n    b: 5\n  - c: 3\n"),
+    ("apiVersion: v1\nkind: List\nitems:\n- c: 3\n- a: 1\n  b: 2",
+     "apiVersion: v1\nkind: List\nitems:\n- c: 3\n- a: 1\n  b: 5\n"),
+])
+def test_an_item_that_cannot_be_edited_in_place_is_written_anew(
+        monkeypatch: pytest.MonkeyPatch, text: str, expected: str) -> None:
+    monkeypatch.setattr("consul_inject.patch.rewrite", lambda *args: None)  # an ambiguous edit
+    found = lists.outline(text)
+    assert found is not None
+    at = next(i for i, span in enumerate(found.items) if "a: 1" in text[span.start:span.end])
+    edited = lists.edit(text, found.items[at], {"a": 1, "b": 5})
+    assert lists.splice(text, found, {at: edited}) == expected
 
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
